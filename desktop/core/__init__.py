@@ -1,0 +1,1 @@
+"""The Qt-free core: everything a call needs, driven by plain asyncio."""
