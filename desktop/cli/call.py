@@ -1,0 +1,233 @@
+"""`talkline call`: a headless call, for scripts, benchmarks and support."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from contextlib import AsyncExitStack
+from typing import Any
+
+from desktop.core.audio.files import WavFileTrack, WavRecorder
+from desktop.core.call.engine import RealtimeCall
+from desktop.core.call.errors import CallError
+from desktop.core.call.state import CallState, CallStatus
+from desktop.core.conversation.model import TurnChange
+from desktop.core.events.client import ClientEvent, redacted
+from desktop.core.events.server import ServerEvent
+from desktop.core.profiles import BUILTIN_PROFILES, InvalidBaseUrl, get_profile
+from desktop.core.secrets import KeyStore
+from desktop.core.session import TurnDetection, TurnMode, default_config
+from desktop.core.session.config import SessionConfig
+
+# After the last input, wait this long with nothing happening before hanging up.
+IDLE_AFTER_INPUT = 1.5
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("call", help="connect, talk, hang up (headless)")
+    p.add_argument("--provider", default="local", choices=list(BUILTIN_PROFILES))
+    p.add_argument("--base-url", help="override the provider's base URL")
+    p.add_argument("--model")
+    p.add_argument("--voice")
+    p.add_argument("--instructions")
+    p.add_argument("--say", help="send this text as a typed turn once connected")
+    p.add_argument("--mic-wav", metavar="IN.wav", help="use a WAV file as the microphone")
+    p.add_argument("--record-wav", metavar="OUT.wav", help="save what the assistant says")
+    p.add_argument("--seconds", type=float, help="stay connected this long (default: until done)")
+    p.add_argument(
+        "--turns",
+        choices=[m.value for m in TurnMode],
+        default=TurnMode.SERVER_VAD.value,
+        help="turn detection",
+    )
+    p.add_argument("--text-only", action="store_true", help="ask for text replies, no audio")
+    p.add_argument("--json", action="store_true", help="JSON lines: events, states, timings")
+    p.add_argument("--stats-json", metavar="FILE", help=argparse.SUPPRESS)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    printer = Printer(json_mode=args.json)
+    try:
+        return asyncio.run(_call(args, printer))
+    except CallError as exc:
+        printer.failure(exc)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+class Printer:
+    """Transcript lines for people, or JSON lines for programs; always one line per fact."""
+
+    def __init__(self, json_mode: bool) -> None:
+        self.json_mode = json_mode
+        self.t0 = time.monotonic()
+        self._printed: set[tuple[str, str, str]] = set()
+
+    def _emit(self, kind: str, **data: Any) -> None:
+        data = {"kind": kind, "t_ms": round((time.monotonic() - self.t0) * 1000, 1), **data}
+        print(json.dumps(data, ensure_ascii=False), flush=True)
+
+    def state(self, status: CallStatus) -> None:
+        if self.json_mode:
+            self._emit("state", state=status.state.value, reason=status.reason or None)
+        elif status.state is CallState.CONNECTED:
+            print("connected", file=sys.stderr, flush=True)
+
+    def event(self, direction: str, event: ServerEvent | ClientEvent) -> None:
+        if self.json_mode:
+            body = event.to_dict() if isinstance(event, ClientEvent) else event.raw
+            self._emit("event", direction=direction, type=event.type, event=redacted(body))
+
+    def finished_turn(self, change: TurnChange) -> None:
+        """Print each turn once, when it is final (deltas are for the window)."""
+        turn = change.turn
+        if turn.status in ("completed", "interrupted", "cancelled", "failed") and turn.text:
+            key = (turn.item_id, turn.status, turn.text)
+            if key not in self._printed:
+                self._printed.add(key)
+                self.turn(turn.role, turn.text, turn.status)
+
+    def turn(self, role: str, text: str, status: str) -> None:
+        if self.json_mode:
+            self._emit("transcript", role=role, text=text, status=status)
+        else:
+            who = "You" if role == "user" else "Assistant"
+            mark = " (interrupted)" if status == "interrupted" else ""
+            print(f"{who}: {text}{mark}", flush=True)
+
+    def notice(self, text: str) -> None:
+        if self.json_mode:
+            self._emit("notice", text=text)
+        else:
+            print(f"note: {text}", file=sys.stderr, flush=True)
+
+    def timings(self, call: RealtimeCall) -> None:
+        if self.json_mode:
+            self._emit(
+                "timings",
+                stages_ms=call.timings.durations_ms(),
+                setup_ms=call.timings.total_setup_ms(),
+            )
+
+    def failure(self, exc: CallError) -> None:
+        stage = exc.stage.value if exc.stage else "setup"
+        if self.json_mode:
+            self._emit("failed", stage=stage, reason=exc.message, details=exc.details)
+        line = f"talkline: failed while {stage}: {exc.message}"
+        if exc.details and exc.details not in exc.message:
+            line += f" (server said: {exc.details})"
+        print(line, file=sys.stderr, flush=True)
+
+
+def _config(args: argparse.Namespace, profile) -> SessionConfig:  # noqa: ANN001
+    from dataclasses import replace
+
+    cfg = default_config(profile)
+    cfg = replace(
+        cfg,
+        model=args.model or cfg.model,
+        voice=args.voice or cfg.voice,
+        instructions=args.instructions or cfg.instructions,
+        turn_detection=TurnDetection(mode=TurnMode(args.turns)),
+        output_modalities=("text",) if args.text_only else ("audio",),
+    )
+    return cfg
+
+
+async def _call(args: argparse.Namespace, printer: Printer) -> int:
+    profile = get_profile(args.provider)
+    async with AsyncExitStack() as stack:
+        if profile.id == "local" and not args.base_url:
+            from desktop.localserver.server import LocalRealtimeServer
+
+            server = LocalRealtimeServer()
+            base = await server.start()
+            stack.push_async_callback(server.stop)
+            profile = profile.with_base_url(base)
+        elif args.base_url:
+            try:
+                profile = profile.with_base_url(args.base_url)
+            except InvalidBaseUrl as exc:
+                raise CallError(str(exc)) from exc
+        key, _source = KeyStore().resolve(profile) if profile.requires_key else (None, None)
+
+        source = WavFileTrack(args.mic_wav) if args.mic_wav else None
+        sink = WavRecorder(args.record_wav) if args.record_wav else None
+        if source is None or sink is None:
+            source, sink = await _devices(source, sink, printer)
+
+        call = RealtimeCall(
+            profile, _config(args, profile), api_key=key, audio_source=source, audio_sink=sink
+        )
+        activity = Activity()
+        call.status_changed.connect(printer.state)
+        call.event_received.connect(lambda e: printer.event("in", e))
+        call.event_sent.connect(lambda e: printer.event("out", e))
+        call.event_received.connect(lambda _e: activity.touch())
+        call.notice.connect(printer.notice)
+        call.conversation.changed.connect(printer.finished_turn)
+        stack.push_async_callback(call.close)
+
+        await call.connect()
+        printer.timings(call)
+        if args.say:
+            call.send_text(args.say)
+            activity.touch()
+        await _wait_until_done(call, args, source, activity)
+        failed = call.state is CallState.FAILED
+        await call.close()
+        if failed:
+            raise CallError(
+                call.status.reason, stage=call.status.stage, details=call.status.details
+            )
+    return 0
+
+
+async def _devices(source, sink, printer: Printer):  # noqa: ANN001, ANN202
+    """The default microphone and speaker, where there are any; a call works without."""
+    try:
+        from desktop.core.audio.path import open_default_devices
+    except ImportError:
+        return source, sink
+    mic, speaker, notes = await open_default_devices(
+        want_mic=source is None, want_speaker=sink is None
+    )
+    for note in notes:
+        printer.notice(note)
+    return source or mic, sink or speaker
+
+
+class Activity:
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+
+    def touch(self) -> None:
+        self.last = time.monotonic()
+
+
+async def _wait_until_done(
+    call: RealtimeCall, args: argparse.Namespace, source, activity: Activity
+) -> None:  # noqa: ANN001, E501
+    deadline = time.monotonic() + args.seconds if args.seconds else None
+    interactive = not args.say and not args.mic_wav and deadline is None
+    while call.state is CallState.CONNECTED:
+        await asyncio.sleep(0.05)
+        now = time.monotonic()
+        if deadline is not None:
+            if now >= deadline:
+                return
+            continue
+        if interactive:
+            continue  # until Ctrl+C
+        if isinstance(source, WavFileTrack) and not source.finished.is_set():
+            activity.touch()
+            continue
+        state = call.turns.state
+        busy = state.response_in_flight or state.assistant_speaking
+        if not busy and now - activity.last > IDLE_AFTER_INPUT:
+            return
