@@ -22,8 +22,10 @@ from desktop.core.secrets import KeyStore
 from desktop.core.session import TurnDetection, TurnMode, default_config
 from desktop.core.session.config import SessionConfig
 
-# After the last input, wait this long with nothing happening before hanging up.
-IDLE_AFTER_INPUT = 1.5
+# After the last input, wait this long with nothing happening before hanging up: spoken
+# input needs the server's silence detection to end the turn; typed input does not.
+IDLE_AFTER_SPEECH = 1.5
+IDLE_AFTER_TEXT = 0.3
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -229,5 +231,6 @@ async def _wait_until_done(
             continue
         state = call.turns.state
         busy = state.response_in_flight or state.assistant_speaking
-        if not busy and now - activity.last > IDLE_AFTER_INPUT:
+        idle = IDLE_AFTER_SPEECH if args.mic_wav else IDLE_AFTER_TEXT
+        if not busy and now - activity.last > idle:
             return

@@ -12,14 +12,8 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from desktop.core.audio.frames import (
-    FRAME_SAMPLES,
-    SAMPLE_RATE,
-    Pacer,
-    frame_to_mono48k,
-    make_frame,
-    new_resampler,
-)
+from desktop.core.audio.frames import FRAME_SAMPLES, RATE, FrameConverter, make_frame
+from desktop.core.audio.pacer import Pacer
 
 log = logging.getLogger("talkline.audio.files")
 
@@ -43,17 +37,17 @@ def read_wav_mono48k(path: str | Path) -> np.ndarray:
     else:
         raise ValueError(f"unsupported WAV sample width: {width} bytes")
     data = data.reshape(-1, channels).mean(axis=1).astype(np.int16)
-    if rate == SAMPLE_RATE:
+    if rate == RATE:
         return data
     frame = av.AudioFrame.from_ndarray(data.reshape(1, -1), format="s16", layout="mono")
     frame.sample_rate = rate
-    resampler = new_resampler()
-    out = [frame_to_mono48k(frame, resampler)]
-    out += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
+    out = [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
+    out += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]  # flush the tail
     return np.concatenate(out).astype(np.int16)
 
 
-def write_wav(path: str | Path, samples: np.ndarray, rate: int = SAMPLE_RATE) -> None:
+def write_wav(path: str | Path, samples: np.ndarray, rate: int = RATE) -> None:
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(1)
         wav.setsampwidth(2)
@@ -72,7 +66,7 @@ class WavFileTrack(MediaStreamTrack):
     def __init__(self, source: str | Path | np.ndarray, *, lead_in_seconds: float = 0.0) -> None:
         super().__init__()
         samples = source if isinstance(source, np.ndarray) else read_wav_mono48k(source)
-        lead = np.zeros(int(lead_in_seconds * SAMPLE_RATE), dtype=np.int16)
+        lead = np.zeros(int(lead_in_seconds * RATE), dtype=np.int16)
         self._samples = np.concatenate([lead, samples.astype(np.int16)])
         self._pos = 0
         self._pacer = Pacer()
@@ -80,7 +74,7 @@ class WavFileTrack(MediaStreamTrack):
 
     @property
     def duration(self) -> float:
-        return len(self._samples) / SAMPLE_RATE
+        return len(self._samples) / RATE
 
     async def recv(self) -> av.AudioFrame:
         if self.readyState != "live" or self._pos >= len(self._samples):
@@ -104,7 +98,7 @@ class WavRecorder:
         self.path = Path(path) if path else None
         self._chunks: list[np.ndarray] = []
         self._task: asyncio.Task[None] | None = None
-        self._resampler = new_resampler()
+        self._converter = FrameConverter()
         self.frames_received = 0
 
     async def start(self, track: MediaStreamTrack) -> None:
@@ -116,7 +110,7 @@ class WavRecorder:
             while True:
                 frame = await track.recv()
                 self.frames_received += 1
-                self._chunks.append(frame_to_mono48k(frame, self._resampler))
+                self._chunks.append(self._converter.convert(frame))
         except MediaStreamError:
             pass
 

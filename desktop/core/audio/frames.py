@@ -1,62 +1,96 @@
-"""The one audio frame format the call uses: 48 kHz, mono, s16, 20 ms."""
+"""Sample plumbing shared by capture and playback: mono int16 at 48 kHz, cut to size.
+
+Everything inside the audio path is 48 kHz mono int16 (what Opus and the echo canceller
+want); devices running at another rate or channel count are converted at the edge.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import fractions
-import time
 
 import av
 import numpy as np
 
-SAMPLE_RATE = 48_000
-FRAME_SAMPLES = 960  # 20 ms
-FRAME_SECONDS = FRAME_SAMPLES / SAMPLE_RATE
-TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
+RATE = 48000
+FRAME_SAMPLES = 960  # 20 ms: one WebRTC audio frame
+CHUNK_SAMPLES = 480  # 10 ms: what the echo canceller processes
+TIME_BASE = fractions.Fraction(1, RATE)
+
+
+def to_mono(block: np.ndarray) -> np.ndarray:
+    """A (frames, channels) int16 block from PortAudio as a 1-D int16 copy."""
+    if block.ndim == 1:
+        return block.copy()
+    if block.shape[1] == 1:
+        return block[:, 0].copy()
+    return block.mean(axis=1).astype(np.int16)
 
 
 def make_frame(samples: np.ndarray, pts: int) -> av.AudioFrame:
-    """An s16 mono frame from int16 samples."""
-    data = np.ascontiguousarray(samples, dtype=np.int16).reshape(1, -1)
-    frame = av.AudioFrame.from_ndarray(data, format="s16", layout="mono")
-    frame.sample_rate = SAMPLE_RATE
+    """A 48 kHz mono s16 av.AudioFrame with `pts` counted in samples."""
+    frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+    frame.sample_rate = RATE
     frame.pts = pts
     frame.time_base = TIME_BASE
     return frame
 
 
-def silence(pts: int, samples: int = FRAME_SAMPLES) -> av.AudioFrame:
-    return make_frame(np.zeros(samples, dtype=np.int16), pts)
+class Resampler:
+    """Streams int16 mono from one rate to another (PyAV's swresample keeps the state)."""
+
+    def __init__(self, rate_in: int, rate_out: int) -> None:
+        self.rate_in = rate_in
+        self.rate_out = rate_out
+        self._swr = av.AudioResampler(format="s16", layout="mono", rate=rate_out)
+
+    def process(self, samples: np.ndarray) -> np.ndarray:
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = self.rate_in
+        out = [f.to_ndarray().reshape(-1) for f in self._swr.resample(frame)]
+        if not out:
+            return np.zeros(0, dtype=np.int16)
+        return out[0] if len(out) == 1 else np.concatenate(out)
 
 
-def frame_to_mono48k(frame: av.AudioFrame, resampler: av.AudioResampler) -> np.ndarray:
-    """Any decoded frame → int16 mono 48 kHz samples (the resampler keeps its state)."""
-    chunks = [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
-    if not chunks:
-        return np.zeros(0, dtype=np.int16)
-    return np.concatenate(chunks).astype(np.int16, copy=False)
-
-
-def new_resampler() -> av.AudioResampler:
-    return av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-
-
-class Pacer:
-    """Sleeps so that frames leave in real time, measured from the first one."""
+class FrameConverter:
+    """Remote `av.AudioFrame`s (any rate, layout, format) to 48 kHz mono int16 samples."""
 
     def __init__(self) -> None:
-        self._start: float | None = None
-        self._sent = 0
+        self._swr: av.AudioResampler | None = None
 
-    async def wait(self, samples: int = FRAME_SAMPLES) -> None:
-        now = time.monotonic()
-        if self._start is None:
-            self._start = now
-        due = self._start + self._sent / SAMPLE_RATE
-        self._sent += samples
-        if due > now:
-            await asyncio.sleep(due - now)
-        elif now - due > 0.5:
-            # We fell far behind (a stalled loop): restart the clock instead of bursting.
-            self._start = now
-            self._sent = samples
+    def convert(self, frame: av.AudioFrame) -> np.ndarray:
+        fmt = frame.format.name
+        if frame.sample_rate == RATE and fmt == "s16" and len(frame.layout.channels) <= 2:
+            # The common case (aiortc's Opus decoder: packed s16 stereo): numpy, no delay.
+            data = frame.to_ndarray().reshape(-1)
+            if len(frame.layout.channels) == 2:
+                pairs = data.reshape(-1, 2).astype(np.int32)
+                return ((pairs[:, 0] + pairs[:, 1]) // 2).astype(np.int16)
+            return data.astype(np.int16, copy=True)
+        if self._swr is None:
+            self._swr = av.AudioResampler(format="s16", layout="mono", rate=RATE)
+        out = [f.to_ndarray().reshape(-1) for f in self._swr.resample(frame)]
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.int16)
+
+
+class Chunker:
+    """Cuts a stream of samples into fixed-size chunks, keeping the remainder for next time."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._pending = np.zeros(0, dtype=np.int16)
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def push(self, samples: np.ndarray) -> list[np.ndarray]:
+        if len(self._pending):
+            samples = np.concatenate((self._pending, samples))
+        whole = len(samples) // self.size * self.size
+        chunks = [samples[i : i + self.size] for i in range(0, whole, self.size)]
+        self._pending = samples[whole:].copy()
+        return chunks
+
+    def reset(self) -> None:
+        self._pending = np.zeros(0, dtype=np.int16)

@@ -7,7 +7,8 @@ import asyncio
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from desktop.core.audio.frames import FRAME_SAMPLES, Pacer, silence
+from desktop.core.audio.frames import FRAME_SAMPLES
+from desktop.core.audio.pacer import Pacer, silence
 
 
 class GatedTrack(MediaStreamTrack):
