@@ -84,7 +84,7 @@ def from_process_start(runs: int) -> None:
     print(f"`talkline call --provider local --say hi` from process start ({runs} runs)")
     print(f"  to connected: median {statistics.median(to_connected):6.0f} ms")
     print(
-        f"  whole command (reply + idle wait + hang-up): median {statistics.median(to_exit):6.0f} ms"
+        f"  whole command (reply, idle wait, hang-up): {statistics.median(to_exit):6.0f} ms median"
     )
 
 

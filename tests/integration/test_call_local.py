@@ -198,9 +198,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def _serve(port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "desktop", "serve", "--port", str(port)],
+async def _serve(port: int) -> asyncio.subprocess.Process:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "desktop",
+        "serve",
+        "--port",
+        str(port),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -213,6 +218,7 @@ async def _serve(port: int) -> subprocess.Popen:
         except OSError:
             await asyncio.sleep(0.1)
     proc.kill()
+    await proc.wait()
     raise AssertionError("talkline serve did not start")
 
 
@@ -224,7 +230,7 @@ async def test_a_killed_server_fails_the_call_quickly_and_reconnect_works() -> N
         call = RealtimeCall(LOCAL.with_base_url(base), default_config(LOCAL))
         await call.connect()
         os.kill(proc.pid, signal.SIGKILL)  # no goodbye: no BYE, no SCTP abort
-        proc.wait()
+        await proc.wait()
         killed = time.monotonic()
         await until(lambda: call.state is CallState.FAILED, seconds=10)
         assert time.monotonic() - killed < 5.0
@@ -235,5 +241,6 @@ async def test_a_killed_server_fails_the_call_quickly_and_reconnect_works() -> N
         assert again.state is CallState.CONNECTED
         await again.close()
     finally:
-        proc.kill()
-        proc.wait()
+        if proc.returncode is None:
+            proc.kill()
+        await proc.wait()
