@@ -19,7 +19,7 @@ def test_no_qt_import_in_core_sources() -> None:
 
 def test_importing_the_core_loads_no_qt() -> None:
     modules = [
-        "desktop." + ".".join(p.relative_to(CORE.parent).with_suffix("").parts[1:])
+        "desktop.core." + ".".join(p.relative_to(CORE).with_suffix("").parts)
         for p in CORE.rglob("*.py")
         if p.name != "__init__.py"
     ]
