@@ -3,7 +3,13 @@
 from dataclasses import replace
 
 from desktop.core.profiles import get_profile
-from desktop.core.session import SessionConfig, TurnDetection, TurnMode, default_config, session_payload
+from desktop.core.session import (
+    SessionConfig,
+    TurnDetection,
+    TurnMode,
+    default_config,
+    session_payload,
+)
 
 
 def test_openai_ga_shape() -> None:
@@ -40,7 +46,9 @@ def test_push_to_talk_turns_detection_off() -> None:
 
 
 def test_server_vad_parameters() -> None:
-    td = TurnDetection(threshold=0.7, prefix_padding_ms=200, silence_duration_ms=800, idle_timeout_ms=6000)
+    td = TurnDetection(
+        threshold=0.7, prefix_padding_ms=200, silence_duration_ms=800, idle_timeout_ms=6000
+    )
     assert td.to_wire() == {
         "type": "server_vad",
         "threshold": 0.7,
