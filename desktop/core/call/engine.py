@@ -69,6 +69,7 @@ class RealtimeCall:
         audio_sink: AudioSink | None = None,
         video_sink: AudioSink | None = None,
         http_timeout: float = 15.0,
+        channel_open_timeout: float = CHANNEL_OPEN_TIMEOUT,
         liveness_timeout: float | None = 4.0,
     ) -> None:
         self.profile = profile
@@ -78,6 +79,7 @@ class RealtimeCall:
         self._sink: AudioSink = audio_sink or NullSink()
         self._video_sink = video_sink
         self._http_timeout = http_timeout
+        self._channel_open_timeout = channel_open_timeout
         self._liveness_timeout = liveness_timeout
 
         self.status = CallStatus(CallState.IDLE)
@@ -192,12 +194,20 @@ class RealtimeCall:
                 details=str(exc),
             ) from exc
         await self._await_ready()
+        if self._closed.is_set():  # the channel died between session.updated and now
+            raise CallError(
+                f"{self.profile.name} closed the connection while the session was starting.",
+                stage=CallState.CONNECTING,
+                retryable=True,
+            )
         self._set_state(CallState.CONNECTED)
         self._spawn(self._watch_liveness())
 
     async def _await_ready(self) -> None:
         created = self._expect(SessionCreated) if self.profile.sends_session_created else None
-        opened = await _first_of(self._channel_open, self._closed, seconds=CHANNEL_OPEN_TIMEOUT)
+        opened = await _first_of(
+            self._channel_open, self._closed, seconds=self._channel_open_timeout
+        )
         if self.state is CallState.FAILED:
             raise CallError(
                 self.status.reason, stage=self.status.stage, details=self.status.details
@@ -208,7 +218,7 @@ class RealtimeCall:
                 f"Could not open a media connection to {self.profile.name}. A firewall may be "
                 "blocking WebRTC (UDP); try another network.",
                 stage=CallState.CONNECTING,
-                details=f"data channel not open after {CHANNEL_OPEN_TIMEOUT:.0f} s (ICE {ice})",
+                details=f"no data channel after {self._channel_open_timeout:.0f} s (ICE {ice})",
                 retryable=True,
             )
         self.timings.mark("channel_open")
@@ -334,7 +344,10 @@ class RealtimeCall:
     def _on_track(self, track: MediaStreamTrack) -> None:
         if track.kind == "audio":
             self._spawn(self._sink.start(RemoteTap(track, self._touch)))
-        elif track.kind == "video" and self._video_sink is not None:
+        elif track.kind == "video":
+            if self._video_sink is None:
+                # Nobody shows the avatar: drain it, or aiortc keeps every decoded frame.
+                self._video_sink = NullSink()
             self._spawn(self._video_sink.start(RemoteTap(track, self._touch)))
 
     def _touch(self) -> None:
@@ -429,7 +442,9 @@ class RealtimeCall:
         stage = error.stage or self.state
         log.warning("call failed in %s: %s", stage.value, error)
         self._set_state(CallState.FAILED, reason=error.message, stage=stage, details=error.details)
-        await self._teardown(hangup=False)
+        # If the server may still hold the call (an error, a dead channel), end it there
+        # too: a hosted session left open keeps costing money until it times out.
+        await self._teardown(hangup=True)
 
     async def close(self) -> None:
         """Hang up and release everything. Safe to call at any time, any number of times."""

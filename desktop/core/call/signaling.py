@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -43,7 +44,7 @@ class CallAnswer:
 class Authorization:
     """The credential the call request carries, and the body format that goes with it."""
 
-    headers: dict[str, str]
+    headers: Mapping[str, str]
     body_format: BodyFormat
     ephemeral: bool
 
@@ -68,14 +69,15 @@ class Signaling:
 
     async def _request(
         self, method: str, path: str, stage: CallState, **kwargs: object
-    ) -> tuple[int, dict[str, str], str]:
+    ) -> tuple[int, Mapping[str, str], str]:
         url = self.profile.url(path)
         try:
             async with self._http.request(
                 method, url, timeout=self._timeout, allow_redirects=False, **kwargs
             ) as resp:
                 body = await resp.text(errors="replace")
-                return resp.status, dict(resp.headers), body
+                # Keep the case-insensitive mapping: HTTP/2 fronts send lowercase names.
+                return resp.status, resp.headers.copy(), body
         except TimeoutError as exc:
             raise CallError(
                 f"{self.profile.name} did not answer in time. Check your network connection, "
@@ -125,7 +127,12 @@ class Signaling:
         return urlsplit(self.profile.base_url).netloc or self.profile.base_url
 
     def _raise_for_status(
-        self, status: int, headers: dict[str, str], body: str, stage: CallState, auth_note: str = ""
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        body: str,
+        stage: CallState,
+        auth_note: str = "",
     ) -> None:
         if 200 <= status < 300:
             return
@@ -217,7 +224,8 @@ class Signaling:
             headers["Content-Type"] = "application/sdp"
             kwargs["data"] = offer_sdp.encode()
         elif auth.body_format is BodyFormat.MULTIPART:
-            form = aiohttp.FormData()
+            # Strings alone would be sent urlencoded; the providers want multipart.
+            form = aiohttp.FormData(default_to_multipart=True)
             form.add_field("sdp", offer_sdp)
             form.add_field("session", json.dumps(self._session))
             kwargs["data"] = form
@@ -230,7 +238,7 @@ class Signaling:
         self._raise_for_status(status, resp_headers, body, stage, note)
         return self._parse_answer(resp_headers, body)
 
-    def _parse_answer(self, headers: dict[str, str], body: str) -> CallAnswer:
+    def _parse_answer(self, headers: Mapping[str, str], body: str) -> CallAnswer:
         content_type = headers.get("Content-Type", "").split(";")[0].strip().lower()
         answer = CallAnswer(sdp=body)
         if content_type == "application/json" or body.lstrip().startswith("{"):
@@ -251,7 +259,7 @@ class Signaling:
             answer.call_id = self._call_id_from(headers)
         return answer
 
-    def _call_id_from(self, headers: dict[str, str]) -> str | None:
+    def _call_id_from(self, headers: Mapping[str, str]) -> str | None:
         source = self.profile.call_id_source
         if source is CallIdSource.SESSION_HEADER and headers.get("X-Session-Id"):
             return headers["X-Session-Id"]
@@ -300,7 +308,7 @@ def _secret_from(body: str, field_name: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _retry_after(headers: dict[str, str]) -> float | None:
+def _retry_after(headers: Mapping[str, str]) -> float | None:
     raw = headers.get("Retry-After") or headers.get("retry-after")
     if not raw:
         return None

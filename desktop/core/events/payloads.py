@@ -53,8 +53,17 @@ class Item:
 
     @property
     def text(self) -> str:
-        """The readable text of all content parts (typed text or transcripts)."""
-        return "\n".join(p.display_text for p in self.content if p.display_text)
+        """The readable text of all content parts (typed text or transcripts).
+
+        An audio+text reply (Inworld) carries the same words twice, as a transcript part
+        and a text part: show them once.
+        """
+        texts: list[str] = []
+        for part in self.content:
+            text = part.display_text
+            if text and text.strip() not in (t.strip() for t in texts):
+                texts.append(text)
+        return "\n".join(texts)
 
     @property
     def has_audio(self) -> bool:
