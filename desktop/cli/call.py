@@ -8,19 +8,19 @@ import json
 import sys
 import time
 from contextlib import AsyncExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from desktop.core.audio.files import WavFileTrack, WavRecorder
-from desktop.core.call.engine import RealtimeCall
 from desktop.core.call.errors import CallError
 from desktop.core.call.state import CallState, CallStatus
-from desktop.core.conversation.model import TurnChange
-from desktop.core.events.client import ClientEvent, redacted
-from desktop.core.events.server import ServerEvent
 from desktop.core.profiles import BUILTIN_PROFILES, InvalidBaseUrl, get_profile
-from desktop.core.secrets import KeyStore
 from desktop.core.session import TurnDetection, TurnMode, default_config
 from desktop.core.session.config import SessionConfig
+
+if TYPE_CHECKING:  # the engine (aiortc, av) loads only when a call is made
+    from desktop.core.call.engine import RealtimeCall
+    from desktop.core.conversation.model import TurnChange
+    from desktop.core.events.client import ClientEvent
+    from desktop.core.events.server import ServerEvent
 
 # After the last input, wait this long with nothing happening before hanging up: spoken
 # input needs the server's silence detection to end the turn; typed input does not.
@@ -80,10 +80,17 @@ class Printer:
         elif status.state is CallState.CONNECTED:
             print("connected", file=sys.stderr, flush=True)
 
-    def event(self, direction: str, event: ServerEvent | ClientEvent) -> None:
+    def received(self, event: ServerEvent) -> None:
+        self._event("in", event.type, event.raw)
+
+    def sent(self, event: ClientEvent) -> None:
+        self._event("out", event.type, event.to_dict())
+
+    def _event(self, direction: str, event_type: str, body: dict) -> None:
         if self.json_mode:
-            body = event.to_dict() if isinstance(event, ClientEvent) else event.raw
-            self._emit("event", direction=direction, type=event.type, event=redacted(body))
+            from desktop.core.events.client import redacted
+
+            self._emit("event", direction=direction, type=event_type, event=redacted(body))
 
     def finished_turn(self, change: TurnChange) -> None:
         """Print each turn once, when it is final (deltas are for the window)."""
@@ -142,6 +149,10 @@ def _config(args: argparse.Namespace, profile) -> SessionConfig:  # noqa: ANN001
 
 
 async def _call(args: argparse.Namespace, printer: Printer) -> int:
+    from desktop.core.audio.files import WavFileTrack, WavRecorder
+    from desktop.core.call.engine import RealtimeCall
+    from desktop.core.secrets import KeyStore
+
     profile = get_profile(args.provider)
     async with AsyncExitStack() as stack:
         if profile.id == "local" and not args.base_url:
@@ -168,8 +179,8 @@ async def _call(args: argparse.Namespace, printer: Printer) -> int:
         )
         activity = Activity()
         call.status_changed.connect(printer.state)
-        call.event_received.connect(lambda e: printer.event("in", e))
-        call.event_sent.connect(lambda e: printer.event("out", e))
+        call.event_received.connect(printer.received)
+        call.event_sent.connect(printer.sent)
         call.event_received.connect(lambda _e: activity.touch())
         call.notice.connect(printer.notice)
         call.conversation.changed.connect(printer.finished_turn)
@@ -214,7 +225,10 @@ class Activity:
 
 async def _wait_until_done(
     call: RealtimeCall, args: argparse.Namespace, source, activity: Activity
-) -> None:  # noqa: ANN001, E501
+) -> None:
+    from desktop.core.audio.files import WavFileTrack
+
+    # noqa: ANN001, E501
     deadline = time.monotonic() + args.seconds if args.seconds else None
     interactive = not args.say and not args.mic_wav and deadline is None
     while call.state is CallState.CONNECTED:
