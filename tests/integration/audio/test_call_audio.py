@@ -1,0 +1,133 @@
+"""The whole way: a voice played into the virtual microphone goes through a real call
+(Talkline's engine ↔ the built-in local server over WebRTC on loopback) and comes back out
+of the virtual speaker; and the call keeps going when the speaker changes or vanishes.
+
+The turn test uses the server's normal mode (it answers once the user stops talking, with
+what it heard), as a user would. Immediate echo (for latency) makes the user talk over
+their own echo all the time, which the echo canceller rightly treats as double talk."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import numpy as np
+import pytest
+
+from desktop.core.audio.devices import SYSTEM_DEFAULT
+from desktop.core.audio.path import AudioPath
+from desktop.core.call.engine import RealtimeCall
+from desktop.core.call.state import CallState
+from desktop.core.profiles import get_profile
+from desktop.core.session import default_config
+from desktop.localserver.server import LocalRealtimeServer
+from tests.integration.audio.signals import RATE, envelope_match, speech_like
+from tests.pulse import SPEAKER_MONITOR, PulseAudio
+
+LOCAL = get_profile("local")
+
+
+@pytest.fixture
+async def echo_server() -> AsyncIterator[LocalRealtimeServer]:
+    server = LocalRealtimeServer(echo_mode="immediate")  # says back what it hears, at once
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def turn_server() -> AsyncIterator[LocalRealtimeServer]:
+    server = LocalRealtimeServer()  # answers each turn with what it heard
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def open_call(server: LocalRealtimeServer, path: AudioPath) -> RealtimeCall:
+    await path.start()
+    assert path.source is not None and path.sink is not None, path.errors
+    call = RealtimeCall(
+        LOCAL.with_base_url(server.base_url),
+        default_config(LOCAL),
+        audio_source=path.source,
+        audio_sink=path.sink,
+    )
+    await call.connect()
+    await asyncio.sleep(0.5)  # codecs and the echo canceller settle
+    return call
+
+
+async def test_a_spoken_turn_comes_back_through_a_real_call(
+    pulse: PulseAudio, turn_server: LocalRealtimeServer
+) -> None:
+    path = AudioPath()  # echo cancellation, noise suppression and high-pass on: the defaults
+    call = await open_call(turn_server, path)
+    said = speech_like(1.5, seed=31, dbfs=-14, pauses=False)
+    try:
+        heard = await asyncio.to_thread(pulse.play_and_record, said, tail=3.5)
+        stats = path.stats()
+    finally:
+        await call.close()
+        await path.close()
+    reply = heard[len(said) :]  # the answer comes after the turn ends
+    score, start = envelope_match(said, reply, block=480)
+    print(
+        f"reply {start * 1000 / RATE:.0f} ms after the user stopped (the server waits "
+        f"500 ms of silence), correlation {score:.2f}; capture to send "
+        f"{stats.capture_to_send_ms:.0f} ms, playout {stats.playout_depth_ms:.0f} ms"
+    )
+    assert score >= 0.8, stats
+
+
+async def test_immediate_echo_comes_back_with_its_delay(
+    pulse: PulseAudio, echo_server: LocalRealtimeServer
+) -> None:
+    path = AudioPath()
+    call = await open_call(echo_server, path)
+    said = speech_like(0.25, seed=7, dbfs=-14, pauses=False)  # a short word, then silence
+    try:
+        heard = await asyncio.to_thread(pulse.play_and_record, said, tail=1.0)
+    finally:
+        await call.close()
+        await path.close()
+    score, delay = envelope_match(said, heard[len(said) // 2 :])
+    delay += len(said) // 2
+    print(f"round trip {delay * 1000 / RATE:.0f} ms (the probe's ~20 ms included), "
+          f"correlation {score:.2f}")
+    assert score >= 0.8, stats
+    assert delay > 0
+
+
+async def test_the_call_follows_the_speaker_being_switched_and_unplugged(
+    pulse: PulseAudio, turn_server: LocalRealtimeServer
+) -> None:
+    module = pulse.add_sink("usb_headset")
+    path = AudioPath()
+    notices: list[str] = []
+    path.notices.connect(notices.append)
+    call = await open_call(turn_server, path)
+    states: list[CallState] = []
+    call.status_changed.connect(lambda status: states.append(status.state))
+    voice = speech_like(1.0, seed=41, dbfs=-14, pauses=False)
+
+    async def one_turn(where: str) -> np.ndarray:
+        with pulse.record(where) as heard:
+            await asyncio.to_thread(pulse.play, voice)
+            await asyncio.sleep(2.2)  # 500 ms of silence ends the turn, then the 1 s reply
+        return heard.samples()
+
+    try:
+        assert await path.switch_output("usb_headset")
+        on_headset = await one_turn("usb_headset.monitor")
+        pulse.unload_module(module)  # unplugged mid-call
+        await asyncio.sleep(0.5)
+        on_default = await one_turn(SPEAKER_MONITOR)
+        still, transitions = call.state, list(states)
+    finally:
+        await call.close()
+        await path.close()
+    assert envelope_match(voice, on_headset, block=480)[0] >= 0.8, "the reply plays on the headset"
+    assert any("usb_headset" in n and "system default" in n for n in notices), notices
+    assert path.stats().output_device == SYSTEM_DEFAULT
+    assert envelope_match(voice, on_default, block=480)[0] >= 0.8, "then on the default speaker"
+    assert still is CallState.CONNECTED and transitions == [], "the call itself never noticed"
