@@ -1,0 +1,87 @@
+"""The window's commands as QActions, with their shortcuts, grouped into menus."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenuBar
+
+
+@dataclass
+class Actions:
+    connect: QAction
+    reconnect: QAction
+    mute: QAction
+    interrupt: QAction
+    settings: QAction
+    quit: QAction
+    find: QAction
+    copy_transcript: QAction
+    export_markdown: QAction
+    export_json: QAction
+    zoom_in: QAction
+    zoom_out: QAction
+    zoom_reset: QAction
+    focus_message: QAction
+
+
+def _action(
+    window: QMainWindow, text: str, *shortcuts: QKeySequence | str, tip: str = ""
+) -> QAction:
+    action = QAction(text, window)
+    if shortcuts:
+        action.setShortcuts([QKeySequence(s) for s in shortcuts])
+    if tip:
+        action.setStatusTip(tip)
+        action.setToolTip(tip)
+    # Window-wide, so a shortcut works whichever control has focus.
+    action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    window.addAction(action)
+    return action
+
+
+def build_actions(window: QMainWindow) -> Actions:
+    std = QKeySequence.StandardKey
+    mute = _action(window, "&Mute microphone", "Ctrl+M", tip="Stop sending your voice")
+    mute.setCheckable(True)
+    return Actions(
+        connect=_action(window, "&Connect", "Ctrl+D", tip="Connect or hang up"),
+        reconnect=_action(window, "&Reconnect", "Ctrl+Shift+D", tip="Hang up and connect again"),
+        mute=mute,
+        interrupt=_action(window, "&Interrupt", "Esc", tip="Stop the assistant speaking"),
+        settings=_action(window, "&Settings…", std.Preferences, "Ctrl+,"),
+        quit=_action(window, "&Quit", std.Quit, "Ctrl+Q"),
+        find=_action(window, "&Find…", std.Find),
+        copy_transcript=_action(
+            window, "&Copy transcript", "Ctrl+Shift+C", tip="Copy the transcript as Markdown"
+        ),
+        export_markdown=_action(window, "Export as &Markdown…", std.Save),
+        export_json=_action(window, "Export as &JSON…", "Ctrl+Shift+S"),
+        zoom_in=_action(window, "&Larger text", std.ZoomIn, "Ctrl+="),
+        zoom_out=_action(window, "&Smaller text", std.ZoomOut),
+        zoom_reset=_action(window, "&Normal text size", "Ctrl+0"),
+        focus_message=_action(window, "&Type a message", "Ctrl+T", "F6"),
+    )
+
+
+def build_menus(bar: QMenuBar, actions: Actions, event_log_toggle: QAction) -> None:
+    app_menu = bar.addMenu("&Talkline")
+    app_menu.addAction(actions.settings)
+    app_menu.addSeparator()
+    app_menu.addAction(actions.quit)
+    call = bar.addMenu("&Call")
+    for action in (actions.connect, actions.reconnect, actions.mute, actions.interrupt):
+        call.addAction(action)
+    transcript = bar.addMenu("T&ranscript")
+    for action in (actions.find, actions.copy_transcript, actions.focus_message):
+        transcript.addAction(action)
+    transcript.addSeparator()
+    transcript.addAction(actions.export_markdown)
+    transcript.addAction(actions.export_json)
+    view = bar.addMenu("&View")
+    view.addAction(event_log_toggle)
+    view.addSeparator()
+    for action in (actions.zoom_in, actions.zoom_out, actions.zoom_reset):
+        view.addAction(action)

@@ -1,0 +1,586 @@
+"""The bridge between the Qt window and the asyncio core.
+
+`CallController` owns the `RealtimeCall` of the moment (one per connect; a reconnect makes
+a new one), its `AudioPath`, and the in-process `LocalRealtimeServer` (started the first
+time the Local provider is used, stopped at exit). It re-emits the core's `Emitter`s as
+Qt signals; the window only ever talks to this object.
+
+Nothing here blocks the loop: keyring reads go through `asyncio.to_thread`, the heavy
+imports (aiortc, PortAudio) are warmed up in a worker thread after the window is shown,
+and every failure becomes a `CallStatus` or a notice, never an exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop.core.call.state import CallState, CallStatus
+from desktop.core.pricing import PriceTable, format_cost
+
+if TYPE_CHECKING:
+    from desktop.core.call.engine import RealtimeCall
+    from desktop.core.conversation.model import Conversation
+    from desktop.core.events.client import ClientEvent
+    from desktop.core.events.payloads import Usage
+    from desktop.core.events.server import ServerEvent
+    from desktop.core.profiles.profile import ProviderProfile
+    from desktop.core.secrets import KeyStore
+    from desktop.core.settings.schema import AppSettings
+    from desktop.localserver.server import LocalRealtimeServer
+
+log = logging.getLogger("talkline.ui.controller")
+
+# Imported in a worker thread once the window is up, so Connect does not stall on them.
+WARM_MODULES = (
+    "desktop.core.secrets",  # keyring: ~120 ms of imports
+    "desktop.core.call.engine",
+    "desktop.localserver.server",
+    "desktop.core.audio.path",
+)
+AUDIO_START_TIMEOUT = 8.0  # PortAudio on a wedged sound server can hang; a call works without
+SHUTDOWN_TIMEOUT = 4.0
+
+
+class Audio(Protocol):
+    """What a call needs from the audio path (desktop.core.audio.path.AudioPath)."""
+
+    source: Any
+    sink: Any
+
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+
+
+AudioFactory = Callable[["AppSettings"], Audio | None]
+
+
+def default_audio(settings: AppSettings) -> Audio | None:
+    """The real microphone and speaker, with the user's devices and processing choices."""
+    from desktop.core.audio.devices import SYSTEM_DEFAULT
+    from desktop.core.audio.path import AudioPath
+    from desktop.core.audio.processing import ProcessingSettings
+
+    audio = settings.audio
+    # The settings say "" for the system default; the audio package has its own name.
+    return AudioPath(
+        audio.input_device or SYSTEM_DEFAULT,
+        audio.output_device or SYSTEM_DEFAULT,
+        settings=ProcessingSettings(
+            echo_cancellation=audio.echo_cancellation,
+            noise_suppression=audio.noise_suppression,
+            high_pass_filter=audio.high_pass,
+            auto_gain_control=audio.auto_gain,
+        ),
+    )
+
+
+def no_audio(_settings: AppSettings) -> Audio | None:
+    """No sound devices at all: the call sends silence and replies show as text."""
+    return None
+
+
+@dataclass
+class _Session:
+    """One connect: the call, its audio and the subscriptions to undo afterwards."""
+
+    call: RealtimeCall
+    audio: Audio | None
+    model: str
+    unsubscribe: list[Callable[[], None]] = field(default_factory=list)
+    connected_at: float | None = None
+    warned_malformed: bool = False
+
+
+class CallController(QObject):
+    status_changed = Signal(object)  # CallStatus
+    timings_changed = Signal(object, object)  # {stage: ms}, total ms or None
+    session_started = Signal(str)  # a title for the transcript's separator
+    turn_changed = Signal(object)  # TurnChange
+    turn_state_changed = Signal(object)  # TurnState
+    usage_changed = Signal(int, str)  # total tokens, estimated cost ("" when unknown)
+    event_logged = Signal(str, str, object)  # direction "in"/"out", type, payload dict
+    notice = Signal(str, str)  # text, key (a newer notice with the same key replaces it)
+    notice_cleared = Signal(str)  # key
+    audio_changed = Signal(bool, bool)  # microphone available, speaker available
+    warmed_up = Signal()  # the call stack is imported
+    held_unmute_changed = Signal(bool)  # the key lifts Mute while held (server-VAD turns)
+    input_level = Signal(object)  # desktop.core.audio.levels.Level
+    output_level = Signal(object)
+
+    def __init__(
+        self,
+        settings: AppSettings,
+        keystore: KeyStore | None,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        prices: PriceTable | None = None,
+        audio_factory: AudioFactory = default_audio,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self._keystore = keystore
+        self._keystore_lock = threading.Lock()
+        self.loop = loop
+        self.prices = prices or PriceTable.load()
+        self.audio_factory = audio_factory
+        self.status = CallStatus(CallState.IDLE)
+        self.local_server: LocalRealtimeServer | None = None
+        self.conversations: list[Conversation] = []
+        self._session: _Session | None = None
+        self._connect_task: asyncio.Task[None] | None = None
+        self._close_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._muted = False
+        self._held_unmute = False
+        self._shut_down = False
+
+    # -- what the window reads ------------------------------------------------------------
+
+    @property
+    def keystore(self) -> KeyStore:
+        """The key store, made on first use (first used from a worker thread: importing
+        keyring takes longer than a frame)."""
+        with self._keystore_lock:  # the key check and a connect may both ask first
+            if self._keystore is None:
+                from desktop.core.secrets import KeyStore
+
+                self._keystore = KeyStore()
+            return self._keystore
+
+    async def resolve_key(self, profile: ProviderProfile) -> str | None:
+        """The profile's key from the keyring / environment, read off the loop."""
+        key, _source = await asyncio.to_thread(lambda: self.keystore.resolve(profile))
+        return key
+
+    @property
+    def call(self) -> RealtimeCall | None:
+        return self._session.call if self._session else None
+
+    @property
+    def audio(self) -> Audio | None:
+        return self._session.audio if self._session else None
+
+    @property
+    def state(self) -> CallState:
+        return self.status.state
+
+    @property
+    def connected_since(self) -> float | None:
+        return self._session.connected_at if self._session else None
+
+    @property
+    def muted(self) -> bool:
+        return self._muted
+
+    @property
+    def busy(self) -> bool:
+        """Connecting or hanging up: the Connect button waits."""
+        return self.state is CallState.CLOSING or (
+            self._close_task is not None and not self._close_task.done()
+        )
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        """Import the call stack in a worker thread (call after the window is shown)."""
+        self.spawn(self._warm_up(), "warm-up")
+
+    async def _warm_up(self) -> None:
+        for name in WARM_MODULES:
+            try:
+                await asyncio.to_thread(importlib.import_module, name)
+            except Exception as exc:  # reported properly when the module is really needed
+                log.warning("warm-up import of %s failed: %s", name, exc)
+        self.warmed_up.emit()
+
+    def toggle(self) -> None:
+        """The big button: connect when idle, hang up when a call is under way."""
+        if self.state.is_active:
+            self.disconnect_call()
+        else:
+            self.connect_call()
+
+    def connect_call(self) -> None:
+        if self.state.is_active or self.busy or self._shut_down:
+            return
+        self._connect_task = self.spawn(self._connect(), "connect")
+
+    def disconnect_call(self) -> None:
+        if self._close_task is not None and not self._close_task.done():
+            return
+        self._close_task = self.spawn(self._disconnect(), "disconnect")
+
+    def reconnect(self) -> None:
+        self.spawn(self._reconnect(), "reconnect")
+
+    async def _reconnect(self) -> None:
+        await self._disconnect()
+        self.connect_call()
+
+    async def shutdown(self) -> None:
+        """Hang up and stop the local server; bounded so quitting never hangs."""
+        self._shut_down = True
+        try:
+            await asyncio.wait_for(self._shutdown(), SHUTDOWN_TIMEOUT)
+        except TimeoutError:
+            log.warning("shutdown took longer than %.0f s; quitting anyway", SHUTDOWN_TIMEOUT)
+        for task in list(self._tasks):
+            if task is not asyncio.current_task():
+                task.cancel()
+
+    async def _shutdown(self) -> None:
+        await self._disconnect(quiet=True)
+        server, self.local_server = self.local_server, None
+        if server is not None:
+            with contextlib.suppress(Exception):
+                await server.stop()
+
+    # -- connecting -----------------------------------------------------------------------
+
+    async def _connect(self) -> None:
+        settings = self.settings
+        self._set_status(CallStatus(CallState.AUTHORIZING))
+        try:
+            profile = settings.profile()
+        except ValueError as exc:  # InvalidBaseUrl / unknown provider: a sentence already
+            self._fail(str(exc), CallState.AUTHORIZING)
+            return
+        prepared = await self._prepare(settings, profile)
+        if prepared is None:
+            return  # the status says why
+        profile, api_key, audio = prepared
+        from desktop.core.call.engine import RealtimeCall
+
+        config = settings.session_config()
+        call = RealtimeCall(
+            profile,
+            config,
+            api_key=api_key,
+            audio_source=audio.source if audio is not None else None,
+            audio_sink=audio.sink if audio is not None else None,
+        )
+        session = _Session(call=call, audio=audio, model=config.model)
+        self._session = session
+        self.conversations.append(call.conversation)
+        self._wire(session)
+        call.set_muted(self._muted)
+        self.session_started.emit(f"{profile.name} · {time.strftime('%H:%M')}")
+        self.usage_changed.emit(0, format_cost(self.prices.estimate(config.model, _zero())))
+        try:
+            await call.connect()
+        except asyncio.CancelledError:
+            await self._end_session(session)
+            self._set_status(CallStatus(CallState.CLOSED))
+            raise
+        except Exception:  # CallError: the engine already reported FAILED with a reason
+            await self._end_session(session)
+            return
+        session.connected_at = time.monotonic()
+        self.timings_changed.emit(call.timings.durations_ms(), call.timings.total_setup_ms())
+
+    async def _prepare(
+        self, settings: AppSettings, profile: ProviderProfile
+    ) -> tuple[ProviderProfile, str | None, Audio | None] | None:
+        """The key, the local server, the engine import and the sound devices, side by side.
+
+        None when the call cannot go ahead (the status says why); nothing is left open.
+        """
+        key_task = self.spawn(self._key_for(profile), "key")
+        audio_task = self.spawn(self._open_audio(settings), "audio")
+        engine_task = self.spawn(
+            asyncio.to_thread(importlib.import_module, "desktop.core.call.engine"), "import"
+        )
+        try:
+            local = await self._local_profile(profile)
+            api_key = await key_task
+            audio = await audio_task
+            await engine_task
+        except asyncio.CancelledError:
+            await self._drop_audio(audio_task)
+            self._set_status(CallStatus(CallState.CLOSED))
+            raise
+        except Exception as exc:
+            log.exception("could not prepare the call")
+            await self._drop_audio(audio_task)
+            self._fail(
+                "Talkline could not prepare the call. Try again; the log has details.",
+                CallState.AUTHORIZING,
+                details=exc.__class__.__name__,
+            )
+            return None
+        if local is None:
+            await self._drop_audio(audio_task)
+            return None
+        return local, api_key, audio
+
+    async def _drop_audio(self, audio_task: asyncio.Task[Audio | None]) -> None:
+        if not audio_task.done():
+            audio_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await audio_task
+        if audio_task.done() and not audio_task.cancelled() and audio_task.exception() is None:
+            audio = audio_task.result()
+            if audio is not None:
+                with contextlib.suppress(Exception):
+                    await audio.close()
+        self.audio_changed.emit(False, False)
+
+    async def _key_for(self, profile: ProviderProfile) -> str | None:
+        return await self.resolve_key(profile) if profile.requires_key else None
+
+    async def _local_profile(self, profile: ProviderProfile) -> ProviderProfile | None:
+        """The Local provider points at the in-process server (started on first use)."""
+        if profile.id != "local" or self.settings.provider_settings("local").base_url:
+            return profile
+        if self.local_server is None or self.local_server.base_url is None:
+            from desktop.localserver.server import LocalRealtimeServer
+
+            server = LocalRealtimeServer()
+            try:
+                await server.start()
+            except OSError as exc:
+                self._fail(
+                    "The built-in local server could not start on this computer.",
+                    CallState.AUTHORIZING,
+                    details=str(exc),
+                )
+                return None
+            self.local_server = server
+        assert self.local_server.base_url is not None
+        return profile.with_base_url(self.local_server.base_url)
+
+    async def _open_audio(self, settings: AppSettings) -> Audio | None:
+        """The sound devices, or None; problems become notices, never a failed call."""
+        try:
+            if self.audio_factory is default_audio:  # PortAudio and numpy: import off the loop
+                await asyncio.to_thread(importlib.import_module, "desktop.core.audio.path")
+            audio = self.audio_factory(settings)
+        except Exception as exc:
+            log.warning("audio unavailable: %s", exc)
+            self._audio_notice("Sound is unavailable; you can still type.")
+            self.audio_changed.emit(False, False)
+            return None
+        if audio is None:
+            self._audio_notice(
+                "No microphone: the call sends silence. You can still type, and read the replies."
+            )
+            self.audio_changed.emit(False, False)
+            return None
+        notices = getattr(audio, "notices", None)
+        if notices is not None:
+            notices.connect(self._audio_notice)
+        try:
+            await asyncio.wait_for(audio.start(), AUDIO_START_TIMEOUT)
+        except TimeoutError:
+            self._audio_notice("The sound devices did not respond; the call goes on without them.")
+            with contextlib.suppress(Exception):
+                await audio.close()
+            self.audio_changed.emit(False, False)
+            return None
+        levels = (("input_level", self.input_level), ("output_level", self.output_level))
+        for name, signal in levels:
+            emitter = getattr(audio, name, None)
+            if emitter is not None:
+                emitter.connect(signal.emit)
+        if audio.source is not None:
+            self.notice_cleared.emit("audio")
+        self.audio_changed.emit(audio.source is not None, audio.sink is not None)
+        return audio
+
+    def _audio_notice(self, text: str) -> None:
+        self.notice.emit(text, f"audio:{text}")
+
+    # -- wiring the core to Qt ------------------------------------------------------------
+
+    def _wire(self, session: _Session) -> None:
+        call = session.call
+        subs = session.unsubscribe
+
+        def on_status(status: CallStatus) -> None:
+            if self._session is not session:
+                return
+            self._set_status(status)
+            if status.state is CallState.FAILED and session.connected_at is not None:
+                self.spawn(self._end_session(session), "end-failed")  # free the microphone
+
+        def on_received(event: ServerEvent) -> None:
+            self._log_received(session, event)
+
+        def on_sent(event: ClientEvent) -> None:
+            self.event_logged.emit("out", event.type, event.to_dict())
+
+        def on_usage(usage: Usage) -> None:
+            cost = self.prices.estimate(session.model, usage)
+            self.usage_changed.emit(usage.total_tokens, format_cost(cost))
+
+        subs.append(call.status_changed.connect(on_status))
+        subs.append(call.event_received.connect(on_received))
+        subs.append(call.event_sent.connect(on_sent))
+        subs.append(call.notice.connect(lambda text: self.notice.emit(text, f"call:{text}")))
+        subs.append(call.conversation.changed.connect(self.turn_changed.emit))
+        subs.append(call.conversation.usage_changed.connect(on_usage))
+        subs.append(call.turns.changed.connect(self.turn_state_changed.emit))
+
+    def _log_received(self, session: _Session, event: ServerEvent) -> None:
+        from desktop.core.events.server import MalformedEvent
+
+        if isinstance(event, MalformedEvent):
+            payload = {"reason": event.reason, "text": event.text}
+            self.event_logged.emit("in", f"malformed {event.type}".strip(), payload)
+            if not session.warned_malformed:
+                session.warned_malformed = True
+                self.notice.emit(
+                    "The server sent an event Talkline could not read; it was skipped "
+                    "(details in the event log).",
+                    "malformed",
+                )
+            return
+        self.event_logged.emit("in", event.type, event.raw)
+
+    def _set_status(self, status: CallStatus) -> None:
+        self.status = status
+        self.status_changed.emit(status)
+
+    def _fail(self, reason: str, stage: CallState, details: str = "") -> None:
+        self._set_status(CallStatus(CallState.FAILED, reason=reason, stage=stage, details=details))
+
+    # -- ending ---------------------------------------------------------------------------
+
+    async def _disconnect(self, *, quiet: bool = False) -> None:
+        task = self._connect_task
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        session = self._session
+        if session is None:
+            if not quiet and self.state.is_active:
+                self._set_status(CallStatus(CallState.CLOSED))
+            return
+        await self._end_session(session)
+
+    async def _end_session(self, session: _Session) -> None:
+        with contextlib.suppress(Exception):
+            await session.call.close()  # emits CLOSING/CLOSED (or stays FAILED)
+        for undo in session.unsubscribe:
+            undo()
+        session.unsubscribe.clear()
+        if session.audio is not None:
+            with contextlib.suppress(Exception):
+                await session.audio.close()
+            self.audio_changed.emit(False, False)
+        if self._session is session:
+            self._session = None
+        if self._held_unmute:
+            self._held_unmute = False
+            self.held_unmute_changed.emit(False)
+        self.turn_state_changed.emit(_idle_turns())
+
+    # -- what the user does during a call -------------------------------------------------
+
+    def send_text(self, text: str) -> bool:
+        call = self.call
+        if call is None or call.state is not CallState.CONNECTED:
+            return False
+        call.send_text(text)
+        return True
+
+    def interrupt(self) -> bool:
+        call = self.call
+        return call.interrupt() if call is not None and call.state is CallState.CONNECTED else False
+
+    def set_muted(self, muted: bool) -> None:
+        self._muted = muted
+        call = self.call
+        if call is not None and not self._held_unmute:
+            call.set_muted(muted)
+
+    def ptt_press(self) -> None:
+        """The push-to-talk key went down.
+
+        With push-to-talk turns it starts a turn (the engine clears the buffer, opens the
+        microphone, and commits on release). With server-detected turns the server
+        decides when a turn ends, so a client commit would collide with its own: there
+        the key only lifts Mute while held ("hold to speak while muted").
+        """
+        call = self.call
+        if call is None or call.state is not CallState.CONNECTED:
+            return
+        if call.config.push_to_talk:
+            call.ptt_press()
+        elif self._muted and not self._held_unmute:
+            self._held_unmute = True
+            call.set_muted(False)
+            self.held_unmute_changed.emit(True)
+
+    def ptt_release(self) -> None:
+        call = self.call
+        if self._held_unmute:
+            self._held_unmute = False
+            if call is not None:
+                call.set_muted(self._muted)
+            self.held_unmute_changed.emit(False)
+        elif call is not None and call.state is CallState.CONNECTED and call.config.push_to_talk:
+            call.ptt_release()
+
+    def apply_settings(self, settings: AppSettings) -> None:
+        """New settings from the dialog: the session follows at once where it can."""
+        old, self.settings = self.settings, settings
+        call = self.call
+        if call is None or call.state is not CallState.CONNECTED:
+            return
+        if settings.provider != old.provider:
+            self.notice.emit("The new provider is used from the next Connect.", "provider")
+            return
+        config = settings.session_config()
+        if config != call.config:
+            self.spawn(call.update_session(config), "update-session")
+        audio = self.audio
+        if audio is not None and hasattr(audio, "switch_input"):
+            if settings.audio.input_device != old.audio.input_device:
+                self.spawn(audio.switch_input(settings.audio.input_device), "switch-input")
+            if settings.audio.output_device != old.audio.output_device:
+                self.spawn(audio.switch_output(settings.audio.output_device), "switch-output")
+
+    # -- tasks ----------------------------------------------------------------------------
+
+    def spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+        """A task we keep a reference to; a failure is logged, never lost."""
+        task = self.loop.create_task(coro, name=f"talkline-{name}")  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("task %s failed", task.get_name(), exc_info=exc)
+            self.notice.emit(
+                "Something went wrong in the background; the log has details.", "internal"
+            )
+
+
+def _zero() -> Usage:
+    from desktop.core.events.payloads import Usage
+
+    return Usage()
+
+
+def _idle_turns() -> Any:
+    from desktop.core.call.turns import TurnState
+
+    return TurnState()

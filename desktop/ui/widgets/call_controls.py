@@ -1,0 +1,102 @@
+"""The controls above the transcript: provider, Connect, state, meters, mute, interrupt."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.profiles import BUILTIN_PROFILES
+from desktop.ui.widgets.level_meter import LevelMeter
+from desktop.ui.widgets.notice_bar import NoticeBar
+from desktop.ui.widgets.state_indicator import StateIndicator
+
+LOCAL_HINT = (
+    "Local check runs on this computer and plays back what you say, so you can check "
+    "your microphone and speaker without a key. To talk to a model, add a provider key "
+    "in Settings (Ctrl+,)."
+)
+
+
+class CallControls(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.provider = QComboBox(self)
+        for profile in BUILTIN_PROFILES.values():  # Local first: it needs no key
+            self.provider.addItem(profile.name, profile.id)
+            index = self.provider.count() - 1
+            self.provider.setItemData(index, profile.description, Qt.ItemDataRole.ToolTipRole)
+        self.provider.setAccessibleName("Provider")
+        self.provider.setAccessibleDescription("Which realtime service to talk to")
+        self.provider.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        provider_label = QLabel("&Provider", self)
+        provider_label.setBuddy(self.provider)
+
+        self.connect_button = QPushButton("Connect", self)
+        self.connect_button.setObjectName("connectButton")
+        self.connect_button.setAccessibleName("Connect")
+        self.connect_button.setAccessibleDescription("Start or end the call (Ctrl+D)")
+        self.connect_button.setCursor(Qt.CursorShape.PointingHandCursor)
+
+        self.state = StateIndicator(self)
+        self.state.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+        self.hint = QLabel(LOCAL_HINT, self)
+        self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
+        self.hint.setAccessibleName("About the Local check")
+
+        self.notices = NoticeBar(self)
+
+        self.mic_meter = LevelMeter("Microphone", self)
+        self.speaker_meter = LevelMeter("Speaker", self)
+        for meter in (self.mic_meter, self.speaker_meter):
+            meter.set_available(False, "off")
+        self.mute_button = QPushButton("Mute", self)
+        self.mute_button.setCheckable(True)
+        self.mute_button.setAccessibleName("Mute microphone")
+        self.mute_button.setAccessibleDescription("Stop sending your voice (Ctrl+M)")
+        self.interrupt_button = QPushButton("Interrupt", self)
+        self.interrupt_button.setAccessibleName("Interrupt the assistant")
+        self.interrupt_button.setAccessibleDescription("Stop the reply being spoken (Esc)")
+        self.listening = QLabel("● Listening", self)
+        self.listening.setObjectName("listeningBadge")
+        self.listening.setAccessibleName("Listening")
+        self.listening.setVisible(False)
+
+        top = QHBoxLayout()
+        top.setSpacing(10)
+        top.addWidget(provider_label)
+        top.addWidget(self.provider)
+        top.addWidget(self.connect_button)
+        top.addSpacing(8)
+        top.addWidget(self.state, 1)
+
+        mic_label = QLabel("Microphone", self)
+        mic_label.setBuddy(self.mute_button)
+        audio = QHBoxLayout()
+        audio.setSpacing(8)
+        audio.addWidget(mic_label)
+        audio.addWidget(self.mic_meter, 2)
+        audio.addWidget(self.mute_button)
+        audio.addSpacing(16)
+        audio.addWidget(QLabel("Speaker", self))
+        audio.addWidget(self.speaker_meter, 2)
+        audio.addWidget(self.interrupt_button)
+        audio.addSpacing(8)
+        audio.addWidget(self.listening)
+
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(8)
+        column.addLayout(top)
+        column.addWidget(self.hint)
+        column.addWidget(self.notices)
+        column.addLayout(audio)

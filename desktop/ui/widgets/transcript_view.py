@@ -1,0 +1,365 @@
+"""The transcript: one header line and one body paragraph per turn, updated in place.
+
+The Conversation model decides the order; this view mirrors it from ``TurnChange``s.
+Each turn owns two text blocks of one QTextDocument (so text selects and copies across
+turns, and Ctrl+F searches everything). A delta touches only its own turn's body block,
+usually by appending the new suffix, and updates are coalesced to at most ~30 a second.
+A turn that finishes is announced to screen readers once, in full.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QTextBlock,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextFormat,
+)
+from PySide6.QtWidgets import QMenu, QTextBrowser, QTextEdit, QWidget
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QAction, QContextMenuEvent
+
+    from desktop.core.conversation.model import Turn, TurnChange
+
+FLUSH_MS = 33  # deltas arriving faster than this are drawn together
+TOOL_CHARS = 160  # tool arguments and results are shown compactly
+MAX_HIGHLIGHTS = 500
+LINE_SEPARATOR = "\u2028"  # a line break inside a paragraph (keeps one block per body)
+
+_ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System", "tool": "Tool"}
+_ROLE_COLOURS = {"user": "#2563eb", "assistant": "#8b3fd9", "system": "#6b7280"}
+_TOOL_COLOUR = "#6b7280"
+_MARK_COLOUR = "#c2410c"
+_MARKS = {"interrupted": "interrupted", "cancelled": "cancelled", "failed": "failed"}
+_FINAL = frozenset({"completed", "interrupted", "cancelled", "failed"})
+
+
+def clock(timestamp: float) -> str:
+    try:
+        return datetime.fromtimestamp(timestamp).strftime("%H:%M:%S")
+    except (OverflowError, OSError, ValueError):
+        return "--:--:--"
+
+
+def _compact(text: str, limit: int = TOOL_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def header_text(turn: Turn) -> str:
+    if turn.kind == "function_call":
+        who = "Tool call"
+    elif turn.kind == "function_call_output":
+        who = "Tool result"
+    else:
+        who = _ROLE_LABELS.get(turn.role, turn.role.title())
+    parts = [who, clock(turn.created_at)]
+    if turn.role == "user" and turn.kind == "message" and turn.source == "typed":
+        parts.append("typed")
+    mark = _MARKS.get(turn.status)
+    if turn.role == "user" and turn.status == "failed" and turn.source == "voice":
+        mark = "transcription failed"
+    if mark:
+        parts.append(mark)
+    return " · ".join(parts)
+
+
+def body_text(turn: Turn) -> str:
+    if turn.kind == "function_call":
+        return _compact(f"{turn.name or 'tool'}({turn.arguments or ''})")
+    if turn.kind == "function_call_output":
+        return "→ " + _compact(turn.output or "")
+    text = turn.text.strip()
+    if not text:
+        if turn.status == "in_progress":
+            return "…"  # speech being transcribed, or the reply's first words on the way
+        return "(no transcript)"
+    return text.replace("\r\n", "\n").replace("\n", LINE_SEPARATOR)
+
+
+@dataclass(eq=False)
+class _Row:
+    header: QTextBlock
+    body: QTextBlock
+    turn: Turn | None = None  # None: a "new session" separator
+    header_shown: str = ""
+    body_shown: str = ""
+    announced: bool = False
+
+
+class TranscriptView(QTextBrowser):
+    announce = Signal(str)  # a finished turn, for screen readers
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("transcript")
+        self.setOpenLinks(False)
+        self.setUndoRedoEnabled(False)
+        self.setTabChangesFocus(True)
+        # Caret browsing: keyboard users move through turns and select with Shift+arrows.
+        self.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+        self.setAccessibleName("Transcript")
+        self.setAccessibleDescription(
+            "The conversation, one paragraph per turn with who spoke and when. "
+            "Finished turns are announced."
+        )
+        self.setPlaceholderText("The conversation will appear here.")
+        doc = self.document()
+        doc.setDocumentMargin(12)
+        self._sentinel = doc.firstBlock()  # stays empty; every turn is inserted after it
+        flat = QTextBlockFormat()
+        flat.setLineHeight(1, QTextBlockFormat.LineHeightTypes.FixedHeight.value)
+        QTextCursor(self._sentinel).setBlockFormat(flat)
+        self._rows: list[_Row] = []
+        self._by_turn: dict[Turn, _Row] = {}
+        self._base = 0  # rows before the current session's first turn
+        self._dirty: dict[_Row, None] = {}  # insertion-ordered set
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(FLUSH_MS)
+        self._flush_timer.timeout.connect(self.flush)
+        self.context_actions: list[QAction] = []
+        self._search = ""
+
+    # -- sessions -------------------------------------------------------------------------
+
+    def begin_session(self, title: str | None = None) -> None:
+        """Turns of a new call go below what is shown; earlier calls stay readable."""
+        self.flush()
+        if title and self._rows:
+            self._insert_row(len(self._rows), None, title)
+        self._base = len(self._rows)
+
+    @property
+    def turn_count(self) -> int:
+        return sum(1 for row in self._rows if row.turn is not None)
+
+    # -- changes from the conversation ----------------------------------------------------
+
+    def apply_change(self, change: TurnChange) -> None:
+        index = self._base + change.index
+        if change.kind == "added":
+            if change.turn in self._by_turn:  # already shown: treat as an update
+                self._mark_dirty(self._by_turn[change.turn])
+                return
+            self._insert_row(min(index, len(self._rows)), change.turn)
+        elif change.kind == "removed":
+            row = self._by_turn.get(change.turn)
+            if row is not None:
+                self._remove_row(row)
+        else:
+            row = self._by_turn.get(change.turn)
+            if row is None:
+                self._insert_row(min(index, len(self._rows)), change.turn)
+            else:
+                self._mark_dirty(row)
+
+    def _mark_dirty(self, row: _Row) -> None:
+        self._dirty[row] = None
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def flush(self) -> None:
+        """Draw every turn that changed since the last flush."""
+        self._flush_timer.stop()
+        if not self._dirty:
+            return
+        rows, self._dirty = list(self._dirty), {}
+        follow = self._at_bottom()
+        for row in rows:
+            if row.turn is not None:
+                self._render(row)
+        if follow:
+            self._scroll_to_bottom()
+
+    # -- rows -----------------------------------------------------------------------------
+
+    def _insert_row(self, position: int, turn: Turn | None, title: str = "") -> None:
+        follow = self._at_bottom()
+        after = self._rows[position - 1].body if position > 0 else self._sentinel
+        cursor = QTextCursor(after)
+        cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock)
+        cursor.insertBlock(self._header_block_format(separator=turn is None))
+        header = cursor.block()
+        cursor.insertBlock(self._body_block_format(turn))
+        body = cursor.block()
+        row = _Row(header=header, body=body, turn=turn)
+        self._rows.insert(position, row)
+        if turn is None:
+            self._set_block(header, title, self._separator_format())
+        else:
+            self._by_turn[turn] = row
+            self._render(row)
+        if follow:
+            self._scroll_to_bottom()
+
+    def _remove_row(self, row: _Row) -> None:
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(row.header.position() - 1)  # the end of the block before
+        cursor.setPosition(
+            row.body.position() + row.body.length() - 1, QTextCursor.MoveMode.KeepAnchor
+        )
+        cursor.removeSelectedText()
+        self._rows.remove(row)
+        self._dirty.pop(row, None)
+        if row.turn is not None:
+            self._by_turn.pop(row.turn, None)
+
+    def _render(self, row: _Row) -> None:
+        turn = row.turn
+        assert turn is not None
+        header = header_text(turn)
+        if header != row.header_shown:
+            self._set_block(row.header, header, self._header_format(turn))
+            row.header_shown = header
+        body = body_text(turn)
+        if body != row.body_shown:
+            fmt = self._body_format(turn)
+            if row.body_shown and row.body_shown != "…" and body.startswith(row.body_shown):
+                cursor = QTextCursor(row.body)
+                cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock)
+                cursor.insertText(body[len(row.body_shown) :], fmt)  # a delta: append only
+            else:
+                self._set_block(row.body, body, fmt)
+            row.body_shown = body
+        if turn.status in _FINAL and not row.announced and turn.kind == "message":
+            row.announced = True
+            if turn.text.strip():
+                who = "You" if turn.role == "user" else "Assistant"
+                mark = f" ({_MARKS[turn.status]})" if turn.status in _MARKS else ""
+                self.announce.emit(f"{who}{mark}: {turn.text.strip()}")
+
+    @staticmethod
+    def _set_block(block: QTextBlock, text: str, fmt: QTextCharFormat) -> None:
+        cursor = QTextCursor(block)
+        cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(text, fmt)
+
+    # -- formats --------------------------------------------------------------------------
+
+    @staticmethod
+    def _header_block_format(*, separator: bool) -> QTextBlockFormat:
+        fmt = QTextBlockFormat()
+        fmt.setTopMargin(18 if separator else 10)
+        fmt.setBottomMargin(1)
+        if separator:
+            fmt.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        return fmt
+
+    @staticmethod
+    def _body_block_format(turn: Turn | None) -> QTextBlockFormat:
+        fmt = QTextBlockFormat()
+        fmt.setBottomMargin(2)
+        if turn is not None and turn.kind != "message":
+            fmt.setLeftMargin(8)
+        return fmt
+
+    @staticmethod
+    def _header_format(turn: Turn) -> QTextCharFormat:
+        fmt = QTextCharFormat()
+        fmt.setFontWeight(QFont.Weight.DemiBold)
+        fmt.setProperty(QTextFormat.Property.FontSizeAdjustment, -1)
+        colour = _TOOL_COLOUR if turn.kind != "message" else _ROLE_COLOURS.get(turn.role)
+        if turn.status in _MARKS:
+            colour = _MARK_COLOUR
+        if colour:
+            fmt.setForeground(QColor(colour))
+        return fmt
+
+    @staticmethod
+    def _body_format(turn: Turn) -> QTextCharFormat:
+        fmt = QTextCharFormat()
+        if turn.kind != "message":
+            fmt.setFontFamilies(["monospace"])
+            fmt.setFontStyleHint(QFont.StyleHint.Monospace)
+            fmt.setProperty(QTextFormat.Property.FontSizeAdjustment, -1)
+            fmt.setForeground(QColor(_TOOL_COLOUR))
+        elif turn.status == "in_progress" and not turn.text.strip():
+            fmt.setForeground(QColor(_TOOL_COLOUR))
+        return fmt
+
+    @staticmethod
+    def _separator_format() -> QTextCharFormat:
+        fmt = QTextCharFormat()
+        fmt.setForeground(QColor(_TOOL_COLOUR))
+        fmt.setProperty(QTextFormat.Property.FontSizeAdjustment, -1)
+        return fmt
+
+    # -- scrolling ------------------------------------------------------------------------
+
+    def _at_bottom(self) -> bool:
+        bar = self.verticalScrollBar()
+        return bar.value() >= bar.maximum() - 4
+
+    def _scroll_to_bottom(self) -> None:
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    # -- search ---------------------------------------------------------------------------
+
+    def search(self, text: str, *, backward: bool = False) -> bool:
+        """Select the next (or previous) match, wrapping around; highlight all matches."""
+        self.flush()
+        if text != self._search:  # a new search starts where the last match started
+            self._search = text
+            self._highlight(text)
+            cursor = self.textCursor()
+            cursor.setPosition(cursor.selectionStart())
+            self.setTextCursor(cursor)
+        if not text:
+            return False
+        flags = QTextDocument.FindFlag.FindBackward if backward else QTextDocument.FindFlag(0)
+        if self.find(text, flags):
+            return True
+        cursor = self.textCursor()
+        cursor.movePosition(
+            QTextCursor.MoveOperation.End if backward else QTextCursor.MoveOperation.Start
+        )
+        self.setTextCursor(cursor)
+        return self.find(text, flags)
+
+    def match_count(self) -> int:
+        return len(self.extraSelections())
+
+    def clear_search(self) -> None:
+        self._search = ""
+        self.setExtraSelections([])
+
+    def _highlight(self, text: str) -> None:
+        selections: list[QTextEdit.ExtraSelection] = []
+        if text:
+            doc = self.document()
+            cursor = doc.find(text, 0)
+            while not cursor.isNull() and len(selections) < MAX_HIGHLIGHTS:
+                sel = QTextEdit.ExtraSelection()
+                sel.cursor = cursor  # type: ignore[attr-defined]
+                fmt = QTextCharFormat()
+                fmt.setBackground(QColor(255, 214, 10, 110))
+                sel.format = fmt  # type: ignore[attr-defined]
+                selections.append(sel)
+                cursor = doc.find(text, cursor)
+        self.setExtraSelections(selections)
+
+    # -- context menu ---------------------------------------------------------------------
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 - Qt override
+        menu: QMenu = self.createStandardContextMenu(event.pos())
+        if self.context_actions:
+            menu.addSeparator()
+            for action in self.context_actions:
+                menu.addAction(action)
+        menu.exec(event.globalPos())
+        menu.deleteLater()
