@@ -1,0 +1,1 @@
+"""The settings dialog: one module per page, plus the API key field."""
