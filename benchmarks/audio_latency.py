@@ -98,18 +98,22 @@ async def measure(args: argparse.Namespace, pulse: PulseAudio) -> None:
         profile, default_config(profile), audio_source=path.source, audio_sink=path.sink
     )
     await call.connect()
-    samples: list[tuple[float, float, float, float]] = []
+    samples: list[tuple[float, float, float, float, float]] = []
 
     async def sample_stats() -> None:
         while True:
             await asyncio.sleep(0.1)
             capture, speaker = path.source.stats(), path.sink.stats()  # type: ignore[union-attr]
+            # The local server's echo queue (diagnostic; a private counter of its voice track).
+            voice = server.calls[-1].voice if server.calls else None
+            queued = getattr(voice, "_queued", 0) * 1000 / RATE
             samples.append(
                 (
                     capture.input_latency_ms,
                     capture.capture_to_send_ms,
                     speaker.playout.depth_ms,
                     speaker.receive_to_play_ms,
+                    queued,
                 )
             )
 
@@ -129,7 +133,7 @@ async def measure(args: argparse.Namespace, pulse: PulseAudio) -> None:
     if not found:
         raise SystemExit("no burst came back")
     net = [x - baseline for x in found]
-    cols = list(zip(*samples, strict=True)) if samples else [[0.0]] * 4
+    cols = list(zip(*samples, strict=True)) if samples else [[0.0]] * 5
     prefetch = args.prefetch if args.prefetch is not None else 4
     print(f"audio_latency: {len(found)} bursts ({missed} not recognised), latency={latency}, "
           f"blocksize={args.blocksize}, aiortc jitter prefetch={prefetch}"
@@ -144,6 +148,8 @@ async def measure(args: argparse.Namespace, pulse: PulseAudio) -> None:
     print(f"    capture to RTP (frame's oldest)  {statistics.median(cols[1]):6.1f} ms")
     print(f"    aiortc jitter buffer, each side  {max(prefetch, 1) * 20:6.1f} ms (x2: client "
           "and server)")
+    print(f"    local server's echo queue        {statistics.median(cols[4]):6.1f} ms (+ up to "
+          "20 ms to its next send slot)")
     print(f"    received frame to DAC            {statistics.median(cols[3]):6.1f} ms "
           f"(playout wait + device {speaker_stats.output_latency_ms:.1f} ms)")
     print(f"    playout buffer depth             {statistics.median(cols[2]):6.1f} ms "

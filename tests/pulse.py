@@ -31,6 +31,7 @@ stream and ``start()``/``add_sink()`` return once the sink runs in small blocks.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import ctypes
@@ -80,11 +81,18 @@ def to_int16(samples: np.ndarray) -> np.ndarray:
 
 
 class Recording:
-    """A `parec` capture running in the background; read it with `samples()`."""
+    """A `parec` capture running in the background; read it with `samples()`.
+
+    Use it as a context manager (`with`, or `async with` in a test on the event loop, which
+    waits off the loop): entering waits for the first audio, because a new recording
+    stream on a monitor can take up to a second to start (measured), and a test must not
+    play into that blind spot."""
 
     def __init__(self, env: dict[str, str], source: str) -> None:
+        self.source = source
         self._data = bytearray()
         self._lock = threading.Lock()
+        self._started = threading.Event()
         self._proc = subprocess.Popen(
             ["parec", "-d", source, "--latency-msec=10", *_RAW],
             stdout=subprocess.PIPE,
@@ -99,6 +107,16 @@ class Recording:
         while chunk := self._proc.stdout.read1(4096):
             with self._lock:
                 self._data.extend(chunk)
+            self._started.set()
+        self._started.set()
+
+    def wait_started(self, timeout: float = 5.0) -> None:
+        """Block until audio flows, then start the recording from that moment."""
+        if not self._started.wait(timeout):
+            self.stop()
+            raise RuntimeError(f"recording {self.source} did not start in {timeout} s")
+        with self._lock:
+            self._data.clear()
 
     def samples(self) -> np.ndarray:
         """Everything recorded so far, float32 in [-1, 1]."""
@@ -114,10 +132,18 @@ class Recording:
         return self.samples()
 
     def __enter__(self) -> Recording:
+        self.wait_started()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    async def __aenter__(self) -> Recording:
+        await asyncio.to_thread(self.wait_started)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.to_thread(self.stop)
 
 
 class PulseAudio:
@@ -355,7 +381,7 @@ class PulseAudio:
         return proc
 
     def record(self, source: str = SPEAKER_MONITOR) -> Recording:
-        """Start recording `source`; use as a context manager or call `stop()`."""
+        """Start recording `source`: `with pulse.record() as heard:` (or `async with`)."""
         return Recording(self.env, source)
 
     def play_and_record(

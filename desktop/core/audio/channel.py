@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from desktop.core.audio import devices
@@ -51,7 +51,7 @@ class Handle:
     frames: int = 0
     last_callback: float = 0.0
     closing: bool = False
-    started: float = field(default_factory=time.monotonic)
+    failed: bool = False  # the callback raised once (logged)
 
     @property
     def samplerate(self) -> int:
@@ -63,7 +63,7 @@ class Handle:
         return self.opened.latency if self.opened else 0.0
 
 
-# on_block(handle, data, frames, time_info) for the live stream; idle(handle, data) otherwise
+# on_block(handle, data, frames, time_info) for the live stream; idle(data) for the others
 BlockFn = Callable[[Handle, Any, int, Any], None]
 ReadyFn = Callable[[Handle, int, Any], bool]
 StateFn = Callable[[OpenedStream], Any]
@@ -99,7 +99,7 @@ class DeviceChannel:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._switching = asyncio.Lock()
         self._watchdog: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
         self._closed = False
         # Only while a switch hands over can two callbacks run at once: one at a time.
         self._block_lock = threading.Lock()
@@ -175,6 +175,9 @@ class DeviceChannel:
                 if self._pending is handle:  # never ran in time: take over anyway
                     self._pending = None
                     self._active = handle
+            if self._closed:  # closed while we waited for the new stream
+                await self._close(handle)
+                return
             self.selected = name
             if old is not None:
                 await self._close(old)
@@ -190,19 +193,30 @@ class DeviceChannel:
         self._pending = self._active = None
 
     def close_soon(self) -> None:
-        """`close()` from synchronous code (MediaStreamTrack.stop)."""
+        """`close()` from synchronous code (MediaStreamTrack.stop): closing blocks for a
+        moment, so it happens on a worker thread when a loop is running."""
         if self._closed:
             return
         self._closed = True
-        for handle in (self._pending, self._active):
-            if handle is not None:
-                handle.closing = True
-                if handle.opened is not None:
-                    close_stream(handle.opened)
-        self._pending = self._active = None
         if self._watchdog is not None:
             self._watchdog.cancel()
             self._watchdog = None
+        handles = [h for h in (self._pending, self._active) if h is not None]
+        self._pending = self._active = None
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        for handle in handles:
+            handle.closing = True
+            if handle.opened is None:
+                continue
+            if loop is None:
+                close_stream(handle.opened)
+            else:
+                done = loop.run_in_executor(None, close_stream, handle.opened)
+                self._tasks.add(done)  # type: ignore[arg-type]
+                done.add_done_callback(self._tasks.discard)  # type: ignore[arg-type]
 
     async def _close(self, handle: Handle) -> None:
         handle.closing = True
@@ -260,18 +274,26 @@ class DeviceChannel:
         def callback(data: Any, frames: int, time_info: Any, status: Any) -> None:
             handle.last_callback = time.monotonic()
             handle.frames += frames
-            if handle.opened is None or handle.closing:
-                self._idle(data)
-            elif handle is self._active:
-                with self._block_lock:
-                    self._on_block(handle, data, frames, time_info)
-            elif handle is self._pending and self._ready(handle, frames, time_info):
-                with self._block_lock:
-                    self._pending = None
-                    self._active = handle  # the old stream's next callback finds it lost
-                    self._on_block(handle, data, frames, time_info)
-                self._call_soon(self._promoted.set)
-            else:
+            try:
+                if handle.opened is None or handle.closing:
+                    self._idle(data)
+                elif handle is self._active:
+                    with self._block_lock:
+                        self._on_block(handle, data, frames, time_info)
+                elif handle is self._pending and self._ready(handle, frames, time_info):
+                    with self._block_lock:
+                        self._pending = None
+                        self._active = handle  # the old stream's next callback finds it lost
+                        self._on_block(handle, data, frames, time_info)
+                    self._call_soon(self._promoted.set)
+                else:
+                    self._idle(data)
+            except Exception:
+                # A bug here must cost a block of sound, not the stream (sounddevice would
+                # print a traceback and stop it): log it once per stream, play silence.
+                if not handle.failed:
+                    handle.failed = True
+                    log.exception("audio %s callback failed", self.kind)
                 self._idle(data)
 
         return callback

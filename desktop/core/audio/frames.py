@@ -59,14 +59,14 @@ class FrameConverter:
         self._swr: av.AudioResampler | None = None
 
     def convert(self, frame: av.AudioFrame) -> np.ndarray:
-        fmt = frame.format.name
-        if frame.sample_rate == RATE and fmt == "s16" and len(frame.layout.channels) <= 2:
+        channels = len(frame.layout.channels)
+        if frame.sample_rate == RATE and frame.format.name == "s16" and channels <= 2:
             # The common case (aiortc's Opus decoder: packed s16 stereo): numpy, no delay.
-            data = frame.to_ndarray().reshape(-1)
-            if len(frame.layout.channels) == 2:
+            data = np.frombuffer(frame.planes[0], dtype=np.int16)[: frame.samples * channels]
+            if channels == 2:
                 pairs = data.reshape(-1, 2).astype(np.int32)
-                return ((pairs[:, 0] + pairs[:, 1]) // 2).astype(np.int16)
-            return data.astype(np.int16, copy=True)
+                return ((pairs[:, 0] + pairs[:, 1]) >> 1).astype(np.int16)
+            return data.copy()
         if self._swr is None:
             self._swr = av.AudioResampler(format="s16", layout="mono", rate=RATE)
         out = [f.to_ndarray().reshape(-1) for f in self._swr.resample(frame)]

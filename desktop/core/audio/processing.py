@@ -89,7 +89,7 @@ class AudioProcessor:
         if apm is None or not self._settings.echo_cancellation:
             return
         try:
-            apm.process_reverse_stream(_frame(chunk))
+            apm.process_reverse_stream(_frame(bytearray(chunk.tobytes())))
         except Exception as exc:
             log.debug("process_reverse_stream: %s", exc)
 
@@ -98,20 +98,21 @@ class AudioProcessor:
         apm = self._apm
         if apm is None:
             return chunk
-        frame = _frame(chunk)
+        buffer = bytearray(chunk.tobytes())
         try:
             if self._settings.echo_cancellation:
                 self.delay_ms = int(max(0.0, min(500.0, self.render_delay_ms + capture_delay_ms)))
                 apm.set_stream_delay_ms(self.delay_ms)
-            apm.process_stream(frame)
+            apm.process_stream(_frame(buffer))
         except Exception as exc:
             log.debug("process_stream: %s", exc)
             return chunk
-        return np.frombuffer(frame.data, dtype=np.int16).copy()
+        return np.frombuffer(buffer, dtype=np.int16)  # cleaned in place
 
 
-def _frame(chunk: np.ndarray) -> Any:
+def _frame(buffer: bytearray) -> Any:
+    """10 ms of int16 mono at 48 kHz as livekit's frame, sharing `buffer` (no copy)."""
     from livekit.rtc import AudioFrame
 
-    assert len(chunk) == CHUNK_SAMPLES
-    return AudioFrame(bytearray(chunk.astype(np.int16).tobytes()), RATE, 1, CHUNK_SAMPLES)
+    assert len(buffer) == CHUNK_SAMPLES * 2
+    return AudioFrame(buffer, RATE, 1, CHUNK_SAMPLES)

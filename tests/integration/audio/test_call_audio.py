@@ -111,7 +111,7 @@ async def test_the_call_follows_the_speaker_being_switched_and_unplugged(
     voice = speech_like(1.0, seed=41, dbfs=-14, pauses=False)
 
     async def one_turn(where: str) -> np.ndarray:
-        with pulse.record(where) as heard:
+        async with pulse.record(where) as heard:
             await asyncio.to_thread(pulse.play, voice)
             await asyncio.sleep(2.2)  # 500 ms of silence ends the turn, then the 1 s reply
         return heard.samples()
@@ -119,7 +119,7 @@ async def test_the_call_follows_the_speaker_being_switched_and_unplugged(
     try:
         assert await path.switch_output("usb_headset")
         on_headset = await one_turn("usb_headset.monitor")
-        pulse.unload_module(module)  # unplugged mid-call
+        await asyncio.to_thread(pulse.unload_module, module)  # unplugged mid-call
         await asyncio.sleep(0.5)
         on_default = await one_turn(SPEAKER_MONITOR)
         still, transitions = call.state, list(states)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import numpy as np
 import pytest
 
 from desktop.core.audio import devices
@@ -46,7 +47,7 @@ def test_a_plugged_headset_appears_and_disappears(pulse: PulseAudio) -> None:
 async def test_a_device_picked_by_name_is_the_one_that_plays(pulse: PulseAudio) -> None:
     speaker = Speaker(MICFEED)  # not the default: its sound reaches the virtual microphone
     sent = noise(0.8, seed=4)
-    with pulse.record(f"{MICFEED}.monitor") as there, pulse.record() as default:
+    async with pulse.record(f"{MICFEED}.monitor") as there, pulse.record() as default:
         await speaker.start(ArrayTrack(sent))
         await asyncio.sleep(1.1)
         await speaker.stop()
@@ -71,3 +72,20 @@ async def test_an_unplugged_device_is_a_sentence_and_the_default_steps_in(
         await path.close()
     assert any("usb_headset" in n and "system default" in n for n in notices), notices
     assert any("usb_mic" in n and "system default" in n for n in notices), notices
+
+
+async def test_system_default_follows_the_system(pulse: PulseAudio) -> None:
+    """Chosen as "System default", the speaker moves when the user changes the default."""
+    pulse.add_sink("usb_headset")
+    speaker = Speaker()  # SYSTEM_DEFAULT
+    await speaker.start(ArrayTrack(noise(4.0, seed=6)))
+    try:
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(pulse.set_default_sink, "usb_headset")
+        await asyncio.sleep(0.5)
+        async with pulse.record("usb_headset.monitor") as headset, pulse.record() as old:
+            await asyncio.sleep(1.0)
+    finally:
+        await speaker.stop()
+    assert np.sqrt(np.mean(headset.samples() ** 2)) > 0.05, "plays on the new default"
+    assert np.sqrt(np.mean(old.samples() ** 2)) < 0.01, "and no longer on the old one"

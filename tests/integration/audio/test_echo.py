@@ -13,6 +13,7 @@ import asyncio
 
 import numpy as np
 
+from desktop.core.audio.levels import Level
 from desktop.core.audio.path import AudioPath
 from desktop.core.audio.processing import ProcessingSettings
 from tests.integration.audio.conftest import FrameCollector
@@ -53,6 +54,10 @@ def where(burst: np.ndarray, sent: np.ndarray) -> np.ndarray:
 async def test_echo_is_cancelled_and_barge_in_still_comes_through(pulse: PulseAudio) -> None:
     echo_into_microphone(pulse)
     path = AudioPath(settings=ProcessingSettings(echo_cancellation=False))
+    input_levels: list[Level] = []
+    output_levels: list[Level] = []
+    path.input_level.connect(input_levels.append)
+    path.output_level.connect(output_levels.append)
     await path.start()
     assert path.source is not None and path.sink is not None, path.errors
     collector = FrameCollector(path.source)
@@ -76,6 +81,11 @@ async def test_echo_is_cancelled_and_barge_in_still_comes_through(pulse: PulseAu
     finally:
         await collector.stop()
         await path.close()
+    # The meters moved, about 20 times a second, with what was played and heard.
+    for levels in (input_levels, output_levels):
+        assert 10 < len(levels) / (end - t0) < 30
+    assert max(level.peak_dbfs for level in output_levels) > -20
+    assert max(level.peak_dbfs for level in input_levels) > -30
 
     def sent_between(start: float, stop: float) -> np.ndarray:
         pairs = zip(collector.frames, collector.times, strict=True)

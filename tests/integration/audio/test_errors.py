@@ -33,7 +33,7 @@ async def test_without_a_microphone_the_user_can_still_hear(pulse: PulseAudio) -
         assert path.sink is not None, "the speaker must still work"
         assert [type(e) for e in path.errors] == [NoAudioDevice]
         assert "You can still type" in path.errors[0].message
-        with pulse.record() as heard:
+        async with pulse.record() as heard:
             await path.sink.start(ArrayTrack(tone(1000, 0.6, dbfs=-12)))
             await asyncio.sleep(0.9)
     finally:

@@ -25,7 +25,7 @@ async def test_received_audio_comes_out_of_the_speaker(
 ) -> None:
     speaker = Speaker(device_rate=device_rate)
     sent = noise(1.0, dbfs=-12, seed=3)
-    with pulse.record() as heard:
+    async with pulse.record() as heard:
         await speaker.start(ArrayTrack(sent))
         await asyncio.sleep(1.4)
         await speaker.stop()
@@ -49,7 +49,7 @@ async def test_a_burst_is_not_kept_as_delay(pulse: PulseAudio) -> None:
     """3 s arriving at once (say, the device stalled) must not put the rest of the reply
     3 s late: the backlog is dropped and what follows plays on time."""
     speaker = Speaker(max_ms=200)
-    with pulse.record() as heard:
+    async with pulse.record() as heard:
         track = SequenceTrack(noise(3.0, dbfs=-12), tone(1000, 1.2, dbfs=-12))
         await speaker.start(track)
         await asyncio.sleep(1.6)  # the backlog alone would need 3 s
@@ -65,7 +65,7 @@ async def test_clear_silences_at_once(pulse: PulseAudio) -> None:
     """An interrupted reply that arrived faster than real time stops when cleared."""
     speaker = Speaker(max_ms=3000)  # let it queue the whole reply
     await speaker.open()
-    with pulse.record() as heard:
+    async with pulse.record() as heard:
         await speaker.start(ArrayTrack(tone(1000, 2.0, dbfs=-12), realtime=False))
         await asyncio.sleep(0.5)
         speaker.clear()

@@ -50,7 +50,7 @@ async def test_switching_the_speaker_moves_the_sound_without_a_gap(pulse: PulseA
     pulse.add_sink("speaker2")
     speaker = Speaker()
     sent = noise(2.0, dbfs=-12, seed=11)
-    with pulse.record() as old, pulse.record("speaker2.monitor") as new:
+    async with pulse.record() as old, pulse.record("speaker2.monitor") as new:
         await speaker.start(ArrayTrack(sent))
         await asyncio.sleep(0.8)
         await speaker.switch_device("speaker2")
@@ -110,13 +110,13 @@ async def test_a_speaker_that_disappears_falls_back_to_the_default(pulse: PulseA
     try:
         await path.sink.start(ArrayTrack(tone(1000, 1.0, dbfs=-12), loop=True))
         await asyncio.sleep(0.5)
-        pulse.unload_module(module)
+        await asyncio.to_thread(pulse.unload_module, module)
         async with asyncio.timeout(5):
             await noticed.wait()
         await asyncio.sleep(0.5)  # reopening on the default
         received = path.sink.stats().frames_received
         await asyncio.sleep(0.3)
-        with pulse.record(SPEAKER_MONITOR) as heard:
+        async with pulse.record(SPEAKER_MONITOR) as heard:
             await asyncio.sleep(0.8)
         still_receiving = path.sink.stats().frames_received > received
     finally:
@@ -139,7 +139,7 @@ async def test_a_microphone_that_disappears_falls_back_to_the_default(pulse: Pul
     loop = asyncio.get_running_loop()
     try:
         await asyncio.sleep(0.3)
-        pulse.unload_module(module)
+        await asyncio.to_thread(pulse.unload_module, module)
         async with asyncio.timeout(5):
             await noticed.wait()
         await asyncio.sleep(0.5)  # reopening on the default

@@ -1,0 +1,109 @@
+"""What a call costs: CPU (% of one core) and memory of the Talkline process during a call
+with echo cancellation, noise suppression and high-pass on, talking all the time.
+
+    .venv/bin/python benchmarks/audio_cpu.py [--seconds 60]
+
+Real devices (a private PulseAudio with virtual devices), real WebRTC on loopback to the
+local server in immediate-echo mode, run in its own process so only Talkline is measured.
+A voice is played into the virtual microphone for the whole call and comes straight back,
+so capture, both Opus directions, playout and the echo canceller all work at once.
+Targets: <= 15 % of one core, <= 250 MB resident.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.pulse
+
+from tests.integration.audio.signals import speech_like  # noqa: E402
+from tests.pulse import PulseAudio  # noqa: E402
+
+SERVER = (
+    "import asyncio, sys\n"
+    "from desktop.localserver.server import serve_forever\n"
+    "asyncio.run(serve_forever('127.0.0.1', int(sys.argv[1]), echo_mode='immediate'))\n"
+)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def measure(seconds: float, pulse: PulseAudio, base_url: str) -> None:
+    from desktop.core.audio.path import AudioPath
+    from desktop.core.call.engine import RealtimeCall
+    from desktop.core.profiles import get_profile
+    from desktop.core.session import default_config
+
+    profile = get_profile("local").with_base_url(base_url)
+    path = AudioPath()
+    await path.start()
+    if path.source is None or path.sink is None:
+        raise SystemExit(f"audio did not open: {[e.message for e in path.errors]}")
+    call = RealtimeCall(
+        profile, default_config(profile), audio_source=path.source, audio_sink=path.sink
+    )
+    await call.connect()
+    voice = speech_like(seconds + 8, seed=77, dbfs=-16)
+    player = pulse.play(voice, wait=False)  # talks for the whole call
+    try:
+        await asyncio.sleep(3.0)  # warm: codecs, canceller, buffers
+        cpu0, wall0 = time.process_time(), time.monotonic()
+        await asyncio.sleep(seconds)
+        cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
+        stats = path.stats()
+        received = path.sink.stats().frames_received
+    finally:
+        player.kill()
+        await call.close()
+        await path.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"audio_cpu: {wall:.0f} s call, AEC+NS+HPF on, immediate echo (full duplex)")
+    print(f"  CPU     {cpu / wall * 100:5.1f} % of one core   (target <= 15 %)")
+    print(f"  RSS     {rss_mb():5.0f} MB now, {peak:.0f} MB peak   (target <= 250 MB)")
+    print(f"  frames received {received}, playout underruns {stats.underruns}, "
+          f"overruns {stats.overruns}, echo delay {stats.echo_delay_ms} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert server.stdout is not None
+        base_url = server.stdout.readline().split()[-1]  # "... listening on <base url>"
+        with PulseAudio() as pulse:
+            asyncio.run(measure(args.seconds, pulse, base_url))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
