@@ -3,10 +3,11 @@ Talkline → virtual speaker, over real WebRTC on loopback and real PulseAudio d
 
     .venv/bin/python benchmarks/audio_latency.py [--bursts 24] [--prefetch N] [--latency low]
 
-A probe stream (one PortAudio duplex stream: plays into `micfeed`, records
-`speaker.monitor` on the same clock) sends distinct 250 ms voice-like bursts and finds each
-one in what comes back. Its own loop (play → monitor, no Talkline) is measured first and
-reported; "net" subtracts it. The breakdown comes from the audio path's own counters.
+A probe (`tests.pulse.PulseAudio.play_and_record`: two PortAudio streams aligned on
+PortAudio's DAC/ADC timestamps; plays into `micfeed`, records `speaker.monitor`) sends
+distinct 250 ms voice-like bursts and finds each one in what comes back. Its own loop
+(play → monitor, no Talkline; ~0-5 ms) is measured first and reported; "net" subtracts it.
+The breakdown comes from the audio path's own counters (and the local server's queue).
 
 `--prefetch N` sets aiortc's receive jitter buffer to release a frame after N newer ones
 (stock: 4, i.e. 80 ms, in both the client and the local server). It shows what the engine

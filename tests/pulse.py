@@ -392,56 +392,69 @@ class PulseAudio:
         *,
         tail: float = 1.0,
     ) -> np.ndarray:
-        """Play into `sink` and record `source` in one PortAudio duplex stream, so sample i
-        of the result was captured when sample i was played (one clock, for latency).
+        """Play into `sink` while recording `source`, aligned on PortAudio's clock: sample i
+        of the result was captured when sample i of `samples` was played (for latency).
 
-        Returns len(samples) + `tail` seconds, float32. The probe's own loop (about 20 ms)
-        is included: measure it with `source=f"{sink}.monitor"` and subtract. Blocking;
-        opens its stream with PULSE_SINK/PULSE_SOURCE set, so do not open other streams at
-        the same moment. PortAudio's ALSA duplex mode now and then aborts a stream on a
-        loaded machine (a capture poll error): that run is repeated, twice at most."""
-        for _ in range(3):
-            recorded, complete = self._duplex(samples, sink, source, tail)
-            if complete:
-                return recorded
-        raise RuntimeError("the probe stream kept failing (PortAudio ALSA duplex)")
-
-    def _duplex(
-        self, samples: np.ndarray, sink: str, source: str, tail: float
-    ) -> tuple[np.ndarray, bool]:
+        Returns len(samples) + `tail` seconds, float32. The probe's own loop (~20 ms) is
+        included: measure it with `source=f"{sink}.monitor"` and subtract. Two streams, not
+        one duplex stream: PortAudio's ALSA duplex mode aborts now and then on two Pulse
+        devices (a capture poll error). Blocking; the streams open with PULSE_SINK /
+        PULSE_SOURCE set, so do not open other streams at that very moment."""
         import sounddevice as sd
 
         out = np.concatenate((to_int16(samples), np.zeros(int(tail * RATE), np.int16)))
-        rec = np.zeros(len(out), np.int16)
+        chunks: list[np.ndarray] = []
+        first_adc: list[float] = []
+        first_dac: list[float] = []
         pos = 0
-        done = threading.Event()
+        played = threading.Event()
 
-        def callback(indata: np.ndarray, outdata: np.ndarray, frames: int, *_: object) -> None:
+        def record(indata: np.ndarray, frames: int, when: Any, status: object) -> None:
+            if not first_adc:
+                first_adc.append(when.inputBufferAdcTime)
+            chunks.append(indata[:, 0].copy())
+
+        def play(outdata: np.ndarray, frames: int, when: Any, status: object) -> None:
             nonlocal pos
+            if not first_dac:
+                first_dac.append(when.outputBufferDacTime)
             n = min(frames, len(out) - pos)
             outdata[:n, 0] = out[pos : pos + n]
             outdata[n:] = 0
-            rec[pos : pos + n] = indata[:n, 0]
             pos += n
             if pos >= len(out):
                 raise sd.CallbackStop
 
-        saved = {k: os.environ.get(k) for k in ("PULSE_SINK", "PULSE_SOURCE")}
-        os.environ.update(PULSE_SINK=sink, PULSE_SOURCE=source)
-        try:
-            stream = sd.Stream(
-                device=("pulse", "pulse"), samplerate=RATE, channels=1, dtype="int16",
-                latency="low", blocksize=240, callback=callback, finished_callback=done.set,
-            )
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
+        def stream(kind: type, var: str, device: str, callback: Any, **kw: Any) -> Any:
+            saved = os.environ.get(var)
+            os.environ[var] = device
+            try:
+                return kind(device="pulse", samplerate=RATE, channels=1, dtype="int16",
+                            latency="low", blocksize=240, callback=callback, **kw)
+            finally:
+                if saved is None:
+                    os.environ.pop(var, None)
                 else:
-                    os.environ[key] = value
-        with stream:
-            done.wait(timeout=len(out) / RATE + 10)
-        return rec.astype(np.float32) / 32768.0, pos >= len(out)
+                    os.environ[var] = saved
+
+        with stream(sd.InputStream, "PULSE_SOURCE", source, record) as recorder:
+            deadline = time.monotonic() + 5
+            while not chunks:  # the recording runs before the first sample is played
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"recording {source} did not start in 5 s")
+                played.wait(0.005)
+            with stream(sd.OutputStream, "PULSE_SINK", sink, play, finished_callback=played.set):
+                played.wait(timeout=len(out) / RATE + 10)
+            recorder.stop()
+        recorded = np.concatenate(chunks)
+        # Output sample 0 reached the DAC at first_dac; input sample j was taken at
+        # first_adc + j / RATE: the input sample taken when output sample 0 played is
+        offset = int(round((first_dac[0] - first_adc[0]) * RATE))
+        aligned = recorded[max(offset, 0) : max(offset, 0) + len(out)]
+        if offset < 0:  # (cannot happen: recording starts first) keep the length anyway
+            aligned = np.concatenate((np.zeros(-offset, np.int16), aligned))[: len(out)]
+        aligned = np.pad(aligned, (0, len(out) - len(aligned)))
+        return aligned.astype(np.float32) / 32768.0
 
     # -- internals -------------------------------------------------------------------------
 

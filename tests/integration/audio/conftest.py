@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import av
 import pytest
 
+from desktop.core.audio.playback import Speaker
 from tests.pulse import PulseAudio, shared_pulse
 
 
@@ -36,6 +37,14 @@ def pulse(pulse_server: PulseAudio) -> Iterator[PulseAudio]:
     devices.refresh()
     yield pulse_server
     pulse_server.reset()
+
+
+async def opened(speaker: Speaker) -> Speaker:
+    """Open the speaker and let its device settle, as a call does before audio arrives
+    (a new stream on a virtual sink can take a moment to start consuming)."""
+    await speaker.open()
+    await asyncio.sleep(0.4)
+    return speaker
 
 
 class FrameCollector:

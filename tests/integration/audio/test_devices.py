@@ -12,6 +12,7 @@ from desktop.core.audio.devices import SYSTEM_DEFAULT
 from desktop.core.audio.errors import DeviceOpenError
 from desktop.core.audio.path import AudioPath
 from desktop.core.audio.playback import Speaker
+from tests.integration.audio.conftest import opened
 from tests.integration.audio.signals import ArrayTrack, match_scores, noise
 from tests.pulse import MIC, MICFEED, SPEAKER, PulseAudio
 
@@ -45,7 +46,7 @@ def test_a_plugged_headset_appears_and_disappears(pulse: PulseAudio) -> None:
 
 
 async def test_a_device_picked_by_name_is_the_one_that_plays(pulse: PulseAudio) -> None:
-    speaker = Speaker(MICFEED)  # not the default: its sound reaches the virtual microphone
+    speaker = await opened(Speaker(MICFEED))  # not the default: it reaches the microphone
     sent = noise(0.8, seed=4)
     async with pulse.record(f"{MICFEED}.monitor") as there, pulse.record() as default:
         await speaker.start(ArrayTrack(sent))
@@ -77,7 +78,7 @@ async def test_an_unplugged_device_is_a_sentence_and_the_default_steps_in(
 async def test_system_default_follows_the_system(pulse: PulseAudio) -> None:
     """Chosen as "System default", the speaker moves when the user changes the default."""
     pulse.add_sink("usb_headset")
-    speaker = Speaker()  # SYSTEM_DEFAULT
+    speaker = await opened(Speaker())  # SYSTEM_DEFAULT
     await speaker.start(ArrayTrack(noise(4.0, seed=6)))
     try:
         await asyncio.sleep(0.5)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from desktop.core.audio.playback import Speaker
+from tests.integration.audio.conftest import opened
 from tests.integration.audio.signals import (
     ArrayTrack,
     SequenceTrack,
@@ -23,7 +24,7 @@ from tests.pulse import PulseAudio
 async def test_received_audio_comes_out_of_the_speaker(
     pulse: PulseAudio, device_rate: int | None
 ) -> None:
-    speaker = Speaker(device_rate=device_rate)
+    speaker = await opened(Speaker(device_rate=device_rate))
     sent = noise(1.0, dbfs=-12, seed=3)
     async with pulse.record() as heard:
         await speaker.start(ArrayTrack(sent))
@@ -35,7 +36,7 @@ async def test_received_audio_comes_out_of_the_speaker(
 
 
 async def test_output_meter_shows_what_is_played(pulse: PulseAudio) -> None:
-    speaker = Speaker()
+    speaker = await opened(Speaker())
     await speaker.start(ArrayTrack(tone(1000, 1.0, dbfs=-12)))
     await asyncio.sleep(0.3)
     speaker.meter.read()
@@ -48,7 +49,7 @@ async def test_output_meter_shows_what_is_played(pulse: PulseAudio) -> None:
 async def test_a_burst_is_not_kept_as_delay(pulse: PulseAudio) -> None:
     """3 s arriving at once (say, the device stalled) must not put the rest of the reply
     3 s late: the backlog is dropped and what follows plays on time."""
-    speaker = Speaker(max_ms=200)
+    speaker = await opened(Speaker(max_ms=200))
     async with pulse.record() as heard:
         track = SequenceTrack(noise(3.0, dbfs=-12), tone(1000, 1.2, dbfs=-12))
         await speaker.start(track)
@@ -63,8 +64,7 @@ async def test_a_burst_is_not_kept_as_delay(pulse: PulseAudio) -> None:
 
 async def test_clear_silences_at_once(pulse: PulseAudio) -> None:
     """An interrupted reply that arrived faster than real time stops when cleared."""
-    speaker = Speaker(max_ms=3000)  # let it queue the whole reply
-    await speaker.open()
+    speaker = await opened(Speaker(max_ms=3000))  # let it queue the whole reply
     async with pulse.record() as heard:
         await speaker.start(ArrayTrack(tone(1000, 2.0, dbfs=-12), realtime=False))
         await asyncio.sleep(0.5)

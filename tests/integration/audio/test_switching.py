@@ -11,7 +11,7 @@ from desktop.core.audio.capture import MicrophoneTrack
 from desktop.core.audio.devices import SYSTEM_DEFAULT
 from desktop.core.audio.path import AudioPath
 from desktop.core.audio.playback import Speaker
-from tests.integration.audio.conftest import FrameCollector
+from tests.integration.audio.conftest import FrameCollector, opened
 from tests.integration.audio.signals import (
     RATE,
     ArrayTrack,
@@ -48,7 +48,7 @@ def notice_catcher(path: AudioPath) -> tuple[list[str], asyncio.Event]:
 
 async def test_switching_the_speaker_moves_the_sound_without_a_gap(pulse: PulseAudio) -> None:
     pulse.add_sink("speaker2")
-    speaker = Speaker()
+    speaker = await opened(Speaker())
     sent = noise(2.0, dbfs=-12, seed=11)
     async with pulse.record() as old, pulse.record("speaker2.monitor") as new:
         await speaker.start(ArrayTrack(sent))
