@@ -1,7 +1,8 @@
 """Mouth-to-ear round trip: virtual mic → Talkline → local echo server (immediate echo) →
 Talkline → virtual speaker, over real WebRTC on loopback and real PulseAudio devices.
 
-    .venv/bin/python benchmarks/audio_latency.py [--bursts 24] [--prefetch N] [--latency low]
+    .venv/bin/python benchmarks/audio_latency.py [--bursts 24] [--no-aec] [--stock-jitter]
+                                                [--latency low] [--blocksize 240]
 
 A probe (`tests.pulse.PulseAudio.play_and_record`: two PortAudio streams aligned on
 PortAudio's DAC/ADC timestamps; plays into `micfeed`, records `speaker.monitor`) sends
@@ -9,9 +10,10 @@ distinct 250 ms voice-like bursts and finds each one in what comes back. Its own
 (play → monitor, no Talkline; ~0-5 ms) is measured first and reported; "net" subtracts it.
 The breakdown comes from the audio path's own counters (and the local server's queue).
 
-`--prefetch N` sets aiortc's receive jitter buffer to release a frame after N newer ones
-(stock: 4, i.e. 80 ms, in both the client and the local server). It shows what the engine
-and the server would gain by lowering it: Talkline's playout buffer absorbs jitter already.
+`--stock-jitter` puts back aiortc's own audio jitter buffer (80 ms on each receiving side)
+for comparison. With the echo canceller on, a few bursts may not be recognised: an
+instant echo overlaps the burst itself, which the canceller partly treats as echo — an
+artefact of echoing the user, not of the path; `--no-aec` measures without it.
 """
 
 from __future__ import annotations
@@ -39,18 +41,17 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def set_prefetch(prefetch: int) -> None:
-    """Make aiortc's audio receivers release frames after `prefetch` newer ones."""
-    import aiortc.rtcrtpreceiver as receiver
-    from aiortc.jitterbuffer import JitterBuffer
+def use_stock_jitter_buffer() -> None:
+    """Leave aiortc's own audio jitter buffer in place (it holds 4 packets, 80 ms), in
+    Talkline and in the local server, to show what the arrival-order buffer saves."""
+    import desktop.core.call.engine as engine
+    import desktop.localserver.call as server_call
 
-    wanted = prefetch
+    def keep(_receiver: object) -> bool:
+        return False
 
-    class Tuned(JitterBuffer):
-        def __init__(self, capacity: int, prefetch: int = 0, is_video: bool = False) -> None:
-            super().__init__(capacity, prefetch if is_video else wanted, is_video)
-
-    receiver.JitterBuffer = Tuned  # type: ignore[misc]
+    engine.use_arrival_order = keep  # type: ignore[assignment]
+    server_call.use_arrival_order = keep  # type: ignore[assignment]
 
 
 def bursts(count: int) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -74,6 +75,7 @@ def lags(recording: np.ndarray, pieces: list[np.ndarray]) -> tuple[list[float], 
 
 async def measure(args: argparse.Namespace, pulse: PulseAudio) -> None:
     from desktop.core.audio.path import AudioPath
+    from desktop.core.audio.processing import ProcessingSettings
     from desktop.core.call.engine import RealtimeCall
     from desktop.core.profiles import get_profile
     from desktop.core.session import default_config
@@ -91,7 +93,8 @@ async def measure(args: argparse.Namespace, pulse: PulseAudio) -> None:
     latency: str | float = args.latency if args.latency in ("low", "high") else float(
         args.latency
     )
-    path = AudioPath(latency=latency, blocksize=args.blocksize)
+    settings = ProcessingSettings(echo_cancellation=not args.no_aec)
+    path = AudioPath(latency=latency, blocksize=args.blocksize, settings=settings)
     await path.start()
     if path.source is None or path.sink is None:
         raise SystemExit(f"audio did not open: {[e.message for e in path.errors]}")
@@ -135,10 +138,10 @@ async def measure(args: argparse.Namespace, pulse: PulseAudio) -> None:
         raise SystemExit("no burst came back")
     net = [x - baseline for x in found]
     cols = list(zip(*samples, strict=True)) if samples else [[0.0]] * 5
-    prefetch = args.prefetch if args.prefetch is not None else 4
+    jitter = "aiortc's stock (80 ms)" if args.stock_jitter else "arrival order (Talkline's)"
     print(f"audio_latency: {len(found)} bursts ({missed} not recognised), latency={latency}, "
-          f"blocksize={args.blocksize}, aiortc jitter prefetch={prefetch}"
-          f"{'' if args.prefetch is not None else ' (stock)'}")
+          f"blocksize={args.blocksize}, echo canceller {'off' if args.no_aec else 'on'}, "
+          f"receive jitter buffer: {jitter}")
     print(f"  round trip, probe included : median {statistics.median(found):6.1f} ms   "
           f"p95 {pct(found, 0.95):6.1f} ms")
     print(f"  probe's own loop           : median {baseline:6.1f} ms (play -> monitor, no app)")
@@ -147,10 +150,10 @@ async def measure(args: argparse.Namespace, pulse: PulseAudio) -> None:
     print("  breakdown (medians):")
     print(f"    microphone device latency       {statistics.median(cols[0]):6.1f} ms")
     print(f"    capture to RTP (frame's oldest)  {statistics.median(cols[1]):6.1f} ms")
-    print(f"    aiortc jitter buffer, each side  {max(prefetch, 1) * 20:6.1f} ms (x2: client "
-          "and server)")
-    print(f"    local server's echo queue        {statistics.median(cols[4]):6.1f} ms (+ up to "
-          "20 ms to its next send slot)")
+    print(f"    receive jitter buffer, each side {80.0 if args.stock_jitter else 0.0:6.1f} ms "
+          "(client and server; jitter is absorbed by the playout buffer)")
+    print(f"    local server's echo queue        {statistics.median(cols[4]):6.1f} ms (sent as "
+          "it arrives)")
     print(f"    received frame to DAC            {statistics.median(cols[3]):6.1f} ms "
           f"(playout wait + device {speaker_stats.output_latency_ms:.1f} ms)")
     print(f"    playout buffer depth             {statistics.median(cols[2]):6.1f} ms "
@@ -162,12 +165,14 @@ async def measure(args: argparse.Namespace, pulse: PulseAudio) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bursts", type=int, default=24)
-    parser.add_argument("--prefetch", type=int, default=None, help="aiortc jitter prefetch")
+    parser.add_argument("--stock-jitter", action="store_true",
+                        help="keep aiortc's 80 ms audio jitter buffer (for comparison)")
     parser.add_argument("--latency", default="low", help='"low", "high" or seconds')
+    parser.add_argument("--no-aec", action="store_true", help="echo canceller off")
     parser.add_argument("--blocksize", type=int, default=240, help="device block, frames")
     args = parser.parse_args()
-    if args.prefetch is not None:
-        set_prefetch(args.prefetch)
+    if args.stock_jitter:
+        use_stock_jitter_buffer()
     with PulseAudio() as pulse:
         asyncio.run(measure(args, pulse))
 

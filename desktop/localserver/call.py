@@ -20,8 +20,11 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioResampler
 
+from desktop.core.call.jitter import use_arrival_order
+
 from .assistant import EchoAssistant
 from .ids import new_id
+from .impairment import ImpairedLink
 from .vad import RATE
 from .voice_track import VoiceTrack
 
@@ -43,6 +46,7 @@ class LocalCall:
         self.closed = False
         self.channel_label: str | None = None
         self.voice = VoiceTrack()
+        self.impairment: ImpairedLink | None = None  # tests: the simulated bad network
         self._has_audio_sender = False
         self.assistant = EchoAssistant(
             session, self._send, self.voice, echo_mode=echo_mode,
@@ -67,10 +71,12 @@ class LocalCall:
         pc.on("track", self._on_track)
         pc.on("connectionstatechange", self._on_connection_state)
         await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-        if any(t.kind == "audio" for t in pc.getTransceivers()):
+        audio = [t for t in pc.getTransceivers() if t.kind == "audio"]
+        if audio:
             # Reuses the client's audio transceiver and makes it sendrecv.
             pc.addTrack(self.voice)
             self._has_audio_sender = True
+            use_arrival_order(audio[0].receiver)  # echo with no added delay
         await pc.setLocalDescription(await pc.createAnswer())
         return pc.localDescription.sdp
 

@@ -8,6 +8,7 @@ continuous for the whole call.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fractions
 import time
 from collections import deque
@@ -22,6 +23,7 @@ from .vad import RATE, Int16Array
 FRAME_SAMPLES = RATE // 50  # 20 ms
 TIME_BASE = fractions.Fraction(1, RATE)
 LIVE_CAP_SAMPLES = RATE // 10  # immediate echo keeps at most 100 ms queued: latency first
+LIVE_GRACE_S = 0.1  # immediate echo: how late the client's audio may be before silence
 
 
 @dataclass(eq=False)
@@ -54,6 +56,8 @@ class VoiceTrack(MediaStreamTrack):
         self._start: float | None = None
         self._pts = 0
         self.frames_sent = 0
+        self._live = False  # immediate echo: frames go out as they arrive
+        self._arrived = asyncio.Event()
 
     @property
     def busy(self) -> bool:
@@ -71,8 +75,10 @@ class VoiceTrack(MediaStreamTrack):
 
     def push_live(self, samples: Int16Array) -> None:
         """Immediate echo: queue a received frame, dropping the oldest live audio past the cap."""
+        self._live = True
         self._queue.append(_Chunk(samples))
         self._queued += samples.size
+        self._arrived.set()
         while self._queued > LIVE_CAP_SAMPLES and self._queue[0].playback is None:
             head = self._queue.popleft()
             self._queued -= head.samples.size - head.offset
@@ -99,7 +105,7 @@ class VoiceTrack(MediaStreamTrack):
             self._pts += FRAME_SAMPLES
             wait = self._start + self._pts / RATE - now
             if wait > 0:
-                await asyncio.sleep(wait)
+                await self._until(wait)
         # Mono content in a packed stereo frame: aiortc's Opus encoder upmixes mono input
         # with a 3 dB loss, which would make the echo quieter than what the user said.
         stereo = np.repeat(self._next_samples(), 2).reshape(1, -1)
@@ -109,6 +115,23 @@ class VoiceTrack(MediaStreamTrack):
         frame.time_base = TIME_BASE
         self.frames_sent += 1
         return frame
+
+    async def _until(self, wait: float) -> None:
+        """Sleep until the next frame is due. In immediate echo, frames go out as they
+        arrive (the clock follows the sender's, so nothing queues here); silence only
+        fills in when the client's audio stops for a while."""
+        if not self._live:
+            await asyncio.sleep(wait)
+            return
+        deadline = time.monotonic() + wait + LIVE_GRACE_S
+        while self._queued < FRAME_SAMPLES:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), left)
+        self._start = time.monotonic() - self._pts / RATE
 
     def _next_samples(self) -> Int16Array:
         out = np.zeros(FRAME_SAMPLES, dtype=np.int16)

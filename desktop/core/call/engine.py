@@ -21,6 +21,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from desktop.core.audio.gate import GatedTrack
 from desktop.core.call.errors import CallError
+from desktop.core.call.jitter import use_arrival_order
 from desktop.core.call.remote import NullSink, RemoteTap
 from desktop.core.call.signaling import Signaling, close_quietly
 from desktop.core.call.state import CallState, CallStatus, StageTimings
@@ -173,7 +174,7 @@ class RealtimeCall:
         self.pc = pc
         self._channel = pc.createDataChannel(self.profile.channel_label, ordered=True)
         self._wire_channel(self._channel)
-        pc.addTransceiver(self._gate, direction="sendrecv")
+        use_arrival_order(pc.addTransceiver(self._gate, direction="sendrecv").receiver)
         if self.profile.receives_video:
             pc.addTransceiver("video", direction="recvonly")
         pc.on("track", self._on_track)
