@@ -47,7 +47,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--text-only", action="store_true", help="ask for text replies, no audio")
     p.add_argument("--json", action="store_true", help="JSON lines: events, states, timings")
-    p.add_argument("--stats-json", metavar="FILE", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--stats-json",
+        metavar="FILE",
+        help="save the call's quality figures (once a second), turn latencies and connect "
+        "breakdown as JSON",
+    )
     p.set_defaults(func=run)
 
 
@@ -185,6 +190,7 @@ async def _call(args: argparse.Namespace, printer: Printer) -> int:
         call.notice.connect(printer.notice)
         call.conversation.changed.connect(printer.finished_turn)
         stack.push_async_callback(call.close)
+        sampler = _sampler(call, source, sink) if args.stats_json else None
 
         await call.connect()
         printer.timings(call)
@@ -193,12 +199,36 @@ async def _call(args: argparse.Namespace, printer: Printer) -> int:
             activity.touch()
         await _wait_until_done(call, args, source, activity)
         failed = call.state is CallState.FAILED
+        if sampler is not None and not failed:
+            await sampler.sample()  # the last moments of a short call count too
         await call.close()
+        if sampler is not None:
+            _save_stats(sampler, args.stats_json, printer)
         if failed:
             raise CallError(
                 call.status.reason, stage=call.status.stage, details=call.status.details
             )
     return 0
+
+
+def _sampler(call: RealtimeCall, source, sink):  # noqa: ANN001, ANN202
+    from desktop.core.stats.sampler import Sampler
+
+    sampler = Sampler(call, source=source, sink=sink)
+    sampler.start()
+    return sampler
+
+
+def _save_stats(sampler, path: str, printer: Printer) -> None:  # noqa: ANN001
+    from pathlib import Path
+
+    from desktop.core.stats.export import write
+
+    sampler.stop()
+    try:
+        write(sampler.stats, Path(path), "json")
+    except OSError as exc:
+        printer.notice(f"could not save the call statistics to {path}: {exc.strerror or exc}")
 
 
 async def _devices(source, sink, printer: Printer):  # noqa: ANN001, ANN202

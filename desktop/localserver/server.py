@@ -16,6 +16,7 @@ from .auth import EPHEMERAL_PREFIX, KeyStore, bearer
 from .call import LocalCall
 from .errors import RealtimeError, error_body
 from .ids import new_id
+from .impairment import Impairment, impair
 
 log = logging.getLogger("talkline.localserver")
 
@@ -92,7 +93,14 @@ async def _multipart(request: web.Request) -> dict[str, str]:
 class LocalRealtimeServer:
     """The built-in realtime provider: an honest echo assistant in OpenAI's GA dialect."""
 
-    def __init__(self, *, echo_mode: str = "turn", require_key: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        echo_mode: str = "turn",
+        require_key: str | None = None,
+        impairment: Impairment | None = None,  # tests only: a lossy, slow network
+    ) -> None:
+        self.impairment = impairment
         if echo_mode not in ECHO_MODES:
             raise ValueError(f"echo_mode must be one of {ECHO_MODES}, not {echo_mode!r}")
         self.echo_mode = echo_mode
@@ -189,6 +197,8 @@ class LocalRealtimeServer:
         except Exception as exc:
             await call.close()
             raise _invalid_sdp(str(exc) or type(exc).__name__) from exc
+        if self.impairment is not None:
+            call.impairment = impair(call._pc, self.impairment)
         self._forget_old_calls()
         self.calls.append(call)
         log.info("call %s created (model %s)", call.call_id, session.get("model"))

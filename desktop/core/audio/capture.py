@@ -29,6 +29,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from desktop.core.audio.channel import DeviceChannel, Handle
 from desktop.core.audio.devices import SYSTEM_DEFAULT
+from desktop.core.audio.edges import SoundEdges
 from desktop.core.audio.frames import (
     CHUNK_SAMPLES,
     FRAME_SAMPLES,
@@ -86,6 +87,7 @@ class MicrophoneTrack(MediaStreamTrack):
         self.device = device
         self.processor = processor
         self.meter = meter or LevelMeter()  # the raw microphone, before processing and mute
+        self.edges = SoundEdges("microphone")  # when the user stops talking (call stats)
         self.notices = notices if notices is not None else Emitter[str]()
         # The device side keeps up to 100 ms (a stalled loop must not lose more than that);
         # recv() hands out at most `max_backlog_ms` of it.
@@ -209,8 +211,13 @@ class MicrophoneTrack(MediaStreamTrack):
         self._input_latency = age
         # The last sample of this block was taken `age - block duration` ago.
         end_age = max(0.0, age - frames / handle.samplerate)
-        for chunk in self._chunker.push(mono):
+        chunks = self._chunker.push(mono)
+        for i, chunk in enumerate(chunks):
             self.meter.feed(chunk)  # the raw microphone, before any processing
+            # When speech ends, on the ADC clock. The raw signal: processing delays it
+            # (~20 ms measured with echo cancellation on).
+            back = self._chunker.pending + (len(chunks) - i) * CHUNK_SAMPLES
+            self.edges.feed(chunk, now - end_age - back / RATE, RATE)
             if self.processor is not None:
                 delay = (end_age + (self._chunker.pending + CHUNK_SAMPLES) / RATE) * 1000
                 chunk = self.processor.process_capture(chunk, delay)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import wave
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from desktop.core.audio.edges import SoundEdges
 from desktop.core.audio.frames import FRAME_SAMPLES, RATE, FrameConverter, make_frame
 from desktop.core.audio.pacer import Pacer
 
@@ -100,6 +102,7 @@ class WavRecorder:
         self._task: asyncio.Task[None] | None = None
         self._converter = FrameConverter()
         self.frames_received = 0
+        self.edges = SoundEdges("received")  # when replies arrive (call stats)
 
     async def start(self, track: MediaStreamTrack) -> None:
         await self.stop()
@@ -110,7 +113,9 @@ class WavRecorder:
             while True:
                 frame = await track.recv()
                 self.frames_received += 1
-                self._chunks.append(self._converter.convert(frame))
+                samples = self._converter.convert(frame)
+                self._chunks.append(samples)
+                self.edges.feed(samples, time.monotonic(), RATE)  # no speaker: time received
         except MediaStreamError:
             pass
 

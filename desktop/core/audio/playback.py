@@ -12,6 +12,7 @@ import asyncio
 import collections
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from desktop.core.audio.channel import DeviceChannel, Handle
 from desktop.core.audio.devices import SYSTEM_DEFAULT
+from desktop.core.audio.edges import SoundEdges
 from desktop.core.audio.frames import CHUNK_SAMPLES, RATE, Chunker, FrameConverter, Resampler
 from desktop.core.audio.levels import LevelMeter
 from desktop.core.audio.playout import PlayoutBuffer, PlayoutStats
@@ -67,6 +69,7 @@ class Speaker:
         self.device = device
         self.processor = processor
         self.meter = meter or LevelMeter()
+        self.edges = SoundEdges("speaker")  # when replies become audible (call stats)
         self.notices = notices if notices is not None else Emitter[str]()
         self.playout = PlayoutBuffer(prefill_ms=prefill_ms, max_ms=max_ms)
         self.frames_received = 0
@@ -179,6 +182,9 @@ class Speaker:
         if time_info.outputBufferDacTime <= 0 or not 0 <= ahead < 1:
             ahead = handle.latency  # the host API gives no timing: use the nominal latency
         self._output_latency = ahead
+        # outputBufferDacTime is when this block's first sample plays: the reply's first
+        # audible sample, on the monotonic clock.
+        self.edges.feed(out, time.monotonic() + ahead, handle.samplerate)
         if self.processor is not None:
             # When will the first sample of the last 10 ms handed to the canceller play?
             rate = handle.samplerate
