@@ -1,6 +1,7 @@
-"""What the fake providers send back over RTP: a voice (a steady tone) and an avatar video.
+"""What the fake providers send back: a voice (a steady tone) and an avatar video over RTP,
+and the avatar as JPEG frames for rtAV's data channel.
 
-Both are pull-based aiortc tracks paced in real time, like a hosted provider's media: the
+The tracks are pull-based aiortc tracks paced in real time, like a hosted provider's media: the
 tone is 20 ms frames of 48 kHz mono s16, the video a moving colour gradient, 320x240 at
 15 frames per second (enough for a test to see frames arrive and change).
 """
@@ -11,6 +12,7 @@ import asyncio
 import fractions
 import time
 
+import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame, VideoFrame
@@ -100,3 +102,30 @@ class GradientTrack(MediaStreamTrack):
         frame.time_base = self._time_base
         self.frames_sent += 1
         return frame
+
+
+IMAGE_WIDTH = 256  # output_image.delta frames: a size of their own, so tests can tell them
+IMAGE_HEIGHT = 192  # apart from the RTP track's 320x240
+
+
+class JpegFrames:
+    """The avatar as JPEG frames (rtAV's `response.output_image.delta`): vertical stripes
+    that move one step per frame, encoded with PyAV's MJPEG encoder."""
+
+    def __init__(self, width: int = IMAGE_WIDTH, height: int = IMAGE_HEIGHT) -> None:
+        self.width, self.height = width, height
+        x = np.arange(width)
+        stripes = np.where((x // 16) % 2 == 0, 230, 30).astype(np.uint8)
+        self._base = np.broadcast_to(stripes[None, :, None], (height, width, 3)).copy()
+        self._base[..., 2] = 128  # a constant blue so no frame is plain grey
+        self.count = 0
+
+    def next(self) -> bytes:
+        image = np.ascontiguousarray(np.roll(self._base, shift=self.count * 4, axis=1))
+        self.count += 1
+        encoder = av.CodecContext.create("mjpeg", "w")
+        encoder.width, encoder.height = self.width, self.height
+        encoder.pix_fmt = "yuvj420p"
+        encoder.time_base = fractions.Fraction(1, VIDEO_FPS)
+        frame = VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuvj420p")
+        return b"".join(bytes(packet) for packet in encoder.encode(frame))

@@ -9,6 +9,12 @@
 - Data channel **``realtime``**; ``session.created`` on open; the older flat session
   (``voice``, ``face``, ``driving``, ``modalities`` at the top level) — a GA nested
   ``audio`` object is refused; a video track (the avatar) next to the voice.
+- Lists: ``GET /v1/faces``, ``/v1/voices``, ``/v1/driving`` with the key; each answers
+  ``{"<kind>": [{"id", "name"}...]}`` [inferred: PROVIDERS.md names the paths, not the shape].
+  A ``driving`` naming a motion that is not in the list is refused.
+- ``image_fps > 0``: the avatar also comes as base64 JPEG frames in
+  ``response.output_image.delta`` events (``delta``), ``image_fps`` a second, from the
+  moment the channel opens; the first ``bad_images`` of them start like a JPEG and are not.
 - Errors: OpenAI-shaped ``{"error": {...}}`` [inferred: PROVIDERS.md shows none].
 - ``lowercase_headers = True`` sends ``x-session-id`` the way HTTP/2 fronts and proxies
   such as Envoy spell header names.
@@ -16,16 +22,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 import time
 
 from aiohttp import web
 
-from tests.fakes.answerer import Dialect, Json, SessionProblem, merge, new_id
+from tests.fakes.answerer import Dialect, FakeCall, Json, SessionProblem, merge, new_id
+from tests.fakes.media import JpegFrames
 from tests.fakes.server import FakeProvider, Handler
 
 RTAV_VOICES = frozenset({"default", "alice", "anthony"})
 RTAV_FACES = frozenset({"face1", "face2"})
+# "Nod" is only in the list endpoint's answer (not in the client's built-in list), so a test
+# that plays it proves the motion list came from the server.
+RTAV_MOTIONS = ("idle", "Wink", "Nod")
+LISTS: dict[str, list[Json]] = {
+    "faces": [{"id": "face1", "name": "Ava"}, {"id": "face2", "name": "Ben"}],
+    "voices": [{"id": v, "name": v.title()} for v in ("default", "alice", "anthony")],
+    "driving": [{"id": m, "name": m} for m in RTAV_MOTIONS],
+}
 FLAT_FIELDS = frozenset(
     {
         "type",
@@ -65,6 +82,9 @@ def validate_flat(session: Json) -> SessionProblem | None:
         return SessionProblem(
             "driving must be a motion name or a list of them.", "invalid_type", "session.driving"
         )
+    for motion in [driving] if isinstance(driving, str) else driving or []:
+        if motion not in RTAV_MOTIONS:
+            return SessionProblem(f"Unknown motion '{motion}'.", "invalid_value", "session.driving")
     modalities = session.get("modalities")
     if modalities is not None and (
         not isinstance(modalities, list) or not set(modalities) <= {"text", "audio"}
@@ -103,19 +123,67 @@ class RtavFake(FakeProvider):
         answer_status: int = 200,
         answer_content_type: str = "text/plain",
         lowercase_headers: bool = False,
+        image_fps: float = 0.0,
+        bad_images: int = 0,
     ) -> None:
         super().__init__(api_key=api_key)
         self.answer_status = answer_status
         self.answer_content_type = answer_content_type
         self.lowercase_headers = lowercase_headers
+        self.image_fps = image_fps
+        self.bad_images = bad_images
+        self.images_sent = 0
         self._started: dict[str, float] = {}
+
+    def driving_updates(self) -> list[Json]:
+        """The session.update events of the last call that carried ``driving``."""
+        return [
+            e
+            for e in self.last_call.received
+            if e.get("type") == "session.update"
+            and isinstance(e.get("session"), dict)
+            and "driving" in e["session"]
+        ]
+
+    def new_call(self, session: Json, call_id: str | None = None) -> FakeCall:
+        call = super().new_call(session, call_id)
+        if self.image_fps > 0:
+            call.on_channel_open = lambda c: c.spawn(self._stream_images(c))
+        return call
+
+    async def _stream_images(self, call: FakeCall) -> None:
+        frames = JpegFrames()
+        period = 1.0 / self.image_fps
+        start = time.monotonic()
+        while call.channel is not None and call.channel.readyState == "open":
+            bad = self.images_sent < self.bad_images
+            data = b"\xff\xd8 not really a JPEG" if bad else frames.next()
+            call.send(
+                {
+                    "type": "response.output_image.delta",
+                    "response_id": "resp_avatar",
+                    "item_id": "item_avatar",
+                    "delta": base64.b64encode(data).decode("ascii"),
+                }
+            )
+            self.images_sent += 1
+            await asyncio.sleep(max(0.0, start + self.images_sent * period - time.monotonic()))
 
     def routes(self) -> list[tuple[str, str, Handler, str]]:
         return [
             ("POST", "/v1/realtime/client_secrets", self._client_secrets, "client_secrets"),
             ("POST", "/v1/realtime/calls", self._calls, "calls"),
             ("DELETE", "/v1/sessions/{session_id}", self._end_session, "sessions"),
+            ("GET", "/v1/faces", self._list, "faces"),
+            ("GET", "/v1/voices", self._list, "voices"),
+            ("GET", "/v1/driving", self._list, "driving"),
         ]
+
+    async def _list(self, request: web.Request) -> web.Response:
+        record = self.record_of(request)
+        if record.auth_scheme != "Bearer" or record.credential != "api_key":
+            return self.error(401)
+        return web.json_response({record.route: LISTS[record.route]})
 
     def error_body(self, status: int, code: str | None, message: str | None) -> Json:
         default_message = {
