@@ -24,6 +24,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
+from desktop.core.call.errors import CallError
+from desktop.core.call.retry import RetryPolicy, RetryWait, with_retry
+from desktop.core.call.rollover import RolloverPolicy
 from desktop.core.call.state import CallState, CallStatus
 from desktop.core.pricing import PriceTable, format_cost
 
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
     from desktop.core.events.server import ServerEvent
     from desktop.core.profiles.profile import ProviderProfile
     from desktop.core.secrets import KeyStore
+    from desktop.core.session.config import SessionConfig
     from desktop.core.settings.schema import AppSettings
     from desktop.localserver.server import LocalRealtimeServer
 
@@ -99,6 +103,10 @@ class _Session:
     unsubscribe: list[Callable[[], None]] = field(default_factory=list)
     connected_at: float | None = None
     warned_malformed: bool = False
+    sampler: Any = None  # desktop.core.stats.sampler.Sampler: the call's quality figures
+    video: Any = None  # desktop.core.video.VideoFeed for providers with an avatar
+    api_key: str | None = None  # for a rollover into a new call (never shown or saved)
+    rollover: asyncio.Task[None] | None = None
 
 
 class CallController(QObject):
@@ -116,6 +124,18 @@ class CallController(QObject):
     held_unmute_changed = Signal(bool)  # the key lifts Mute while held (server-VAD turns)
     input_level = Signal(object)  # desktop.core.audio.levels.Level
     output_level = Signal(object)
+    stats_updated = Signal(object)  # desktop.core.stats.series.CallStats, once a second
+    quality_changed = Signal(object)  # list of desktop.core.stats.quality.QualityWarning
+    video_frame = Signal(object)  # desktop.core.video.Picture, or None: no video
+    motions_changed = Signal(object)  # tuple of catalog Choices: the avatar's motions
+    retry_policy = RetryPolicy()  # connect attempts after a retryable failure
+    rollover_policy = RolloverPolicy()  # when and how long sessions continue in a new call
+
+    @staticmethod
+    def session_limit(profile: ProviderProfile) -> float | None:
+        """Seconds a provider's session may last (tests shorten it)."""
+        return profile.max_session_seconds
+    video_max_fps = 30.0  # the avatar is shown at most this often (VideoFeed's limit)
 
     def __init__(
         self,
@@ -144,6 +164,7 @@ class CallController(QObject):
         self._muted = False
         self._held_unmute = False
         self._shut_down = False
+        self.last_stats: Any = None  # the latest call's CallStats (desktop.core.stats)
 
     # -- what the window reads ------------------------------------------------------------
 
@@ -249,6 +270,24 @@ class CallController(QObject):
     # -- connecting -----------------------------------------------------------------------
 
     async def _connect(self) -> None:
+        """Connect, trying again after a pause when the failure is one a retry can fix
+        (rate limit, server error, network); the window shows the wait and its reason."""
+
+        def waiting(wait: RetryWait) -> None:
+            self._set_status(
+                CallStatus(
+                    CallState.WAITING,
+                    reason=wait.sentence(),
+                    stage=wait.error.stage,
+                    details=wait.error.details,
+                )
+            )
+
+        with contextlib.suppress(CallError):  # the engine already reported FAILED
+            await with_retry(self._attempt, self.retry_policy, waiting)
+
+    async def _attempt(self, attempt: int) -> None:
+        """One connect; raises CallError (its session ended) when the engine failed."""
         settings = self.settings
         self._set_status(CallStatus(CallState.AUTHORIZING))
         try:
@@ -260,22 +299,13 @@ class CallController(QObject):
         if prepared is None:
             return  # the status says why
         profile, api_key, audio = prepared
-        from desktop.core.call.engine import RealtimeCall
 
         config = settings.session_config()
-        call = RealtimeCall(
-            profile,
-            config,
-            api_key=api_key,
-            audio_source=audio.source if audio is not None else None,
-            audio_sink=audio.sink if audio is not None else None,
-        )
-        session = _Session(call=call, audio=audio, model=config.model)
+        session = self._new_session(profile, config, api_key, audio)
+        call = session.call
         self._session = session
-        self.conversations.append(call.conversation)
-        self._wire(session)
-        call.set_muted(self._muted)
-        self.session_started.emit(f"{profile.name} · {time.strftime('%H:%M')}")
+        if attempt == 1:
+            self.session_started.emit(f"{profile.name} · {time.strftime('%H:%M')}")
         self.usage_changed.emit(0, format_cost(self.prices.estimate(config.model, _zero())))
         try:
             await call.connect()
@@ -283,11 +313,103 @@ class CallController(QObject):
             await self._end_session(session)
             self._set_status(CallStatus(CallState.CLOSED))
             raise
-        except Exception:  # CallError: the engine already reported FAILED with a reason
+        except CallError:  # the engine already reported FAILED with a reason
+            await self._end_session(session)
+            raise
+        except Exception:
             await self._end_session(session)
             return
         session.connected_at = time.monotonic()
         self.timings_changed.emit(call.timings.durations_ms(), call.timings.total_setup_ms())
+        self._schedule_rollover(session)
+
+    def _new_session(
+        self,
+        profile: ProviderProfile,
+        config: SessionConfig,
+        api_key: str | None,
+        audio: Audio | None,
+        *,
+        microphone: bool = True,
+    ) -> _Session:
+        """A call wired to the window (not yet connected); `microphone=False` for a rollover,
+        which moves the microphone over once the new call is up."""
+        from desktop.core.call.engine import RealtimeCall
+
+        video = self._video_feed(profile, api_key)
+        call = RealtimeCall(
+            profile,
+            config,
+            api_key=api_key,
+            audio_source=audio.source if audio is not None and microphone else None,
+            audio_sink=audio.sink if audio is not None else None,
+            video_sink=video,
+        )
+        session = _Session(
+            call=call, audio=audio, model=config.model, video=video, api_key=api_key
+        )
+        self.conversations.append(call.conversation)
+        self._wire(session)
+        call.set_muted(self._muted)
+        return session
+
+    # -- long sessions --------------------------------------------------------------------
+
+    def _schedule_rollover(self, session: _Session) -> None:
+        limit = self.session_limit(session.call.profile)
+        if limit:
+            task = self.spawn(self._roll_over_when_due(session, limit), "rollover")
+            session.rollover = task
+
+    async def _roll_over_when_due(self, session: _Session, limit: float) -> None:
+        """Before the provider's session limit, continue in a new call at a pause."""
+        from desktop.core.call.rollover import roll_over
+
+        policy = self.rollover_policy
+        start, last = policy.window(limit)
+        assert session.connected_at is not None
+        since = session.connected_at
+        await asyncio.sleep(max(0.0, since + start - time.monotonic()))
+        name = session.call.profile.name
+        self.notice.emit(
+            f"{name} ends a session after {format_minutes(limit)}: Talkline continues in a "
+            "new one at the next pause, keeping the conversation.",
+            "rollover",
+        )
+        await _until_quiet(session.call, since + last)
+        if self._session is not session or session.call.state is not CallState.CONNECTED:
+            return
+        old = session.call
+        new = self._new_session(old.profile, old.config, session.api_key, session.audio,
+                                microphone=False)
+        try:
+            carried = await roll_over(old, new.call, policy)
+        except CallError as exc:
+            await self._drop_session(new)
+            self.notice.emit(
+                f"Could not continue in a new session ({exc.message}) This call ends when "
+                f"{name}'s limit is reached.",
+                "rollover",
+            )
+            return
+        new.connected_at = time.monotonic()
+        new.call.set_muted(self._muted)
+        self._session = new  # before the old call closes: the window stays "Connected"
+        self._set_status(new.call.status)
+        await self._drop_session(session)
+        self._schedule_rollover(new)
+        self.notice.emit(
+            f"Continued in a new {name} session; {carried} recent messages were carried over.",
+            "rollover",
+        )
+
+    async def _drop_session(self, session: _Session) -> None:
+        """End a call that is not (or no longer) the current one; its audio stays open."""
+        for undo in session.unsubscribe:
+            undo()
+        session.unsubscribe.clear()
+        with contextlib.suppress(Exception):
+            await session.call.close()
 
     async def _prepare(
         self, settings: AppSettings, profile: ProviderProfile
@@ -431,6 +553,22 @@ class CallController(QObject):
         subs.append(call.conversation.changed.connect(self.turn_changed.emit))
         subs.append(call.conversation.usage_changed.connect(on_usage))
         subs.append(call.turns.changed.connect(self.turn_state_changed.emit))
+        self._wire_stats(session)
+        if session.video is not None:
+            subs.append(session.video.frame_ready.connect(self.video_frame.emit))
+            subs.append(call.event_received.connect(session.video.on_event))
+
+    def _wire_stats(self, session: _Session) -> None:
+        from desktop.core.stats.sampler import Sampler
+
+        sampler = Sampler(session.call, session.audio)
+        session.sampler = sampler
+        self.last_stats = sampler.stats  # kept after the call, for export
+        session.unsubscribe.append(sampler.sampled.connect(self.stats_updated.emit))
+        session.unsubscribe.append(sampler.warnings_changed.connect(self.quality_changed.emit))
+        session.unsubscribe.append(sampler.stop)
+        session.unsubscribe.append(lambda: self.quality_changed.emit([]))
+        sampler.start()
 
     def _log_received(self, session: _Session, event: ServerEvent) -> None:
         from desktop.core.events.server import MalformedEvent
@@ -446,7 +584,11 @@ class CallController(QObject):
                     "malformed",
                 )
             return
-        self.event_logged.emit("in", event.type, event.raw)
+        raw = event.raw
+        if event.type == "response.output_image.delta" and isinstance(raw.get("delta"), str):
+            # An avatar frame many times a second: the log keeps its size, not the picture.
+            raw = {**raw, "delta": f"<{len(raw['delta'])} characters of base64 JPEG>"}
+        self.event_logged.emit("in", event.type, raw)
 
     def _set_status(self, status: CallStatus) -> None:
         self.status = status
@@ -471,6 +613,8 @@ class CallController(QObject):
         await self._end_session(session)
 
     async def _end_session(self, session: _Session) -> None:
+        if session.rollover is not None and session.rollover is not asyncio.current_task():
+            session.rollover.cancel()
         with contextlib.suppress(Exception):
             await session.call.close()  # emits CLOSING/CLOSED (or stays FAILED)
         for undo in session.unsubscribe:
@@ -486,6 +630,8 @@ class CallController(QObject):
             self._held_unmute = False
             self.held_unmute_changed.emit(False)
         self.turn_state_changed.emit(_idle_turns())
+        if session.video is not None:
+            self.video_frame.emit(None)
 
     # -- what the user does during a call -------------------------------------------------
 
@@ -495,6 +641,30 @@ class CallController(QObject):
             return False
         call.send_text(text)
         return True
+
+    def play_motion(self, motion: str) -> bool:
+        """Make the avatar play `motion` once (rtAV); False when not connected to one."""
+        call = self.call
+        if call is None or call.state is not CallState.CONNECTED:
+            return False
+        from desktop.core.video.motion import play_motion
+
+        return play_motion(call, motion)
+
+    def _video_feed(self, profile: ProviderProfile, api_key: str | None) -> Any:
+        """A VideoFeed for a provider with an avatar (and its motion list, fetched aside)."""
+        if not profile.receives_video:
+            return None
+        from desktop.core.video.feed import VideoFeed
+
+        self.spawn(self._load_motions(profile, api_key), "motions")
+        return VideoFeed(max_fps=self.video_max_fps)
+
+    async def _load_motions(self, profile: ProviderProfile, api_key: str | None) -> None:
+        from desktop.core.catalog import fetch_lists
+
+        catalog = await fetch_lists(profile, api_key)  # never raises: built-in lists then
+        self.motions_changed.emit(catalog.motions)
 
     def interrupt(self) -> bool:
         call = self.call
@@ -578,6 +748,35 @@ def _zero() -> Usage:
     from desktop.core.events.payloads import Usage
 
     return Usage()
+
+
+def _quiet(call: RealtimeCall) -> bool:
+    """Nobody is talking and no reply is on its way: a good moment to switch calls."""
+    turns = call.turns.state
+    return not (turns.response_in_flight or turns.assistant_speaking or turns.listening)
+
+
+async def _until_quiet(call: RealtimeCall, deadline: float) -> None:
+    """Wait for a pause in the conversation, but not past `deadline` (monotonic)."""
+    quiet = asyncio.Event()
+
+    def check(_state: object = None) -> None:
+        if _quiet(call):
+            quiet.set()
+
+    undo = call.turns.changed.connect(check)
+    check()
+    try:
+        await asyncio.wait_for(quiet.wait(), max(0.0, deadline - time.monotonic()))
+    except TimeoutError:
+        pass
+    finally:
+        undo()
+
+
+def format_minutes(seconds: float) -> str:
+    minutes = seconds / 60
+    return f"{minutes:.0f} minutes" if minutes >= 2 else f"{seconds:.0f} seconds"
 
 
 def _idle_turns() -> Any:

@@ -30,7 +30,9 @@ from desktop.ui.actions import build_actions, build_menus
 from desktop.ui.controller import CallController
 from desktop.ui.icons import app_icon
 from desktop.ui.ptt import PushToTalk
+from desktop.ui.stats.dock import install_stats_dock
 from desktop.ui.tray import Tray
+from desktop.ui.widgets.avatar_panel import AvatarPanel
 from desktop.ui.widgets.call_controls import CallControls
 from desktop.ui.widgets.event_log import EventLogPanel
 from desktop.ui.widgets.message_box import MessageBox
@@ -109,6 +111,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.status.log_toggle.setDefaultAction(self.event_log_dock.toggleViewAction())
         build_menus(self.menuBar(), self.actions, self.event_log_dock.toggleViewAction())
+        self.stats_dock = install_stats_dock(self)  # View ▸ Call quality; quality hints
         self.announcer = Announcer(self.transcript)
         self.tray = Tray(self)
         self.ptt = PushToTalk(
@@ -164,6 +167,8 @@ class MainWindow(QMainWindow):
         ]
         self.search = SearchBar(self.transcript, body)
         column.addWidget(self.search)
+        self.avatar = AvatarPanel(body)  # visible for providers with video (rtAV)
+        column.addWidget(self.avatar, 1)
         column.addWidget(self.transcript, 1)
 
         self.message = MessageBox(body)
@@ -215,6 +220,9 @@ class MainWindow(QMainWindow):
         c.audio_changed.connect(self._on_audio)
         c.input_level.connect(self.mic_meter.set_level)
         c.output_level.connect(self.speaker_meter.set_level)
+        c.video_frame.connect(self.avatar.video.show_picture)
+        c.motions_changed.connect(self.avatar.motion.set_choices)
+        self.avatar.motion.play_requested.connect(self.play_motion)
 
         a = self.actions
         self.connect_button.clicked.connect(c.toggle)
@@ -344,6 +352,7 @@ class MainWindow(QMainWindow):
         self.provider.setEnabled(not active)
         connected = state is CallState.CONNECTED
         self.message.set_connected(connected)
+        self.avatar.motion.set_connected(connected)
         self.tray.set_state(state)
         if connected:
             self._session_timer.start()
@@ -355,6 +364,8 @@ class MainWindow(QMainWindow):
             self._on_turns(None)
         if state is CallState.FAILED:
             self.announcer.announce(f"Call failed. {status.reason}", assertive=True)
+        elif state is CallState.WAITING:
+            self.announcer.announce(status.reason, assertive=True)
         elif state is CallState.CLOSED:
             self.announcer.announce("Disconnected")
 
@@ -401,6 +412,10 @@ class MainWindow(QMainWindow):
     def interrupt(self) -> None:
         self.controller.interrupt()
 
+    def play_motion(self, motion: str) -> None:
+        if not self.controller.play_motion(motion):
+            self.notices.show_notice("Connect to rtAV first, then play a motion.", key="motion")
+
     def set_muted(self, muted: bool) -> None:
         self.controller.set_muted(muted)
         for control in (self.mute_button, self.actions.mute):
@@ -425,6 +440,7 @@ class MainWindow(QMainWindow):
     def _on_provider_chosen(self, index: int) -> None:
         pid = self.provider.itemData(index) or "local"
         self.hint.setVisible(pid == "local")
+        self.avatar.set_provider(pid)
         if pid == self.settings.provider:
             return
         self.settings.provider = pid

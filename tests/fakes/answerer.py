@@ -71,6 +71,8 @@ class Dialect:
     # Inworld: with ["audio", "text"] both streams carry the words; it also backchannels.
     text_and_audio: bool = False
     backchannel: bool = False
+    # OpenAI: "The voice cannot change after the first audio of a session".
+    voice_fixed_after_audio: bool = False
 
 
 def merge(base: Json, update: Json) -> Json:
@@ -111,8 +113,11 @@ class FakeCall:
         self.hung_up = False
         self._last_item_id: str | None = None
         self._last_user_text = ""
+        self.audio_sent = False  # output audio has started at least once
         self._tasks: set[asyncio.Task[None]] = set()
         self._changed = asyncio.Condition()
+        # Called once the client's channel is open (rtAV's fake streams JPEG frames from here).
+        self.on_channel_open: Callable[[FakeCall], None] | None = None
 
     # -- what tests read ------------------------------------------------------------------
 
@@ -173,6 +178,23 @@ class FakeCall:
             self.channel.close()
         await self._notify()
 
+    async def expire(self) -> None:
+        """The session reached its maximum duration: OpenAI's error event, then the end."""
+        self.send(
+            {
+                "type": "error",
+                "error": {
+                    "type": "invalid_request_error",
+                    "code": "session_expired",
+                    "message": "Your session hit the maximum duration of 60 minutes.",
+                    "param": None,
+                    "event_id": None,
+                },
+            }
+        )
+        await asyncio.sleep(0.05)
+        await self.drop_channel()
+
     # -- media ----------------------------------------------------------------------------
 
     def _on_track(self, track: MediaStreamTrack) -> None:
@@ -198,6 +220,8 @@ class FakeCall:
             self._spawn(self._drop_soon())
         elif self.dialect.sends_session_created:
             self.send({"type": "session.created", "session": self.session})
+        if self.on_channel_open is not None and self.mode is ChannelMode.NORMAL:
+            self.on_channel_open(self)
         self._spawn(self._notify())
 
     async def _drop_soon(self) -> None:
@@ -252,6 +276,14 @@ class FakeCall:
             self._error(problem, event.get("event_id"))
             return
         problem = self.dialect.validate_session(session)
+        if problem is None and self.audio_sent and self.dialect.voice_fixed_after_audio:
+            voice = _ga_voice(session)
+            if voice is not None and voice != _ga_voice(self.session):
+                problem = SessionProblem(
+                    "Cannot update a conversation's voice if assistant audio is present.",
+                    "cannot_update_voice",
+                    "session.audio.output.voice",
+                )
         if problem is not None:
             self._error(problem, event.get("event_id"))
             return
@@ -320,6 +352,7 @@ class FakeCall:
             }
         )
         if "audio" in streams:
+            self.audio_sent = True
             self.send({"type": "output_audio_buffer.started", "response_id": response_id})
         content = []
         for index, stream in enumerate(streams):
@@ -396,7 +429,17 @@ class FakeCall:
         self._spawn(self._notify())
         self._spawn(self.close())
 
+    def spawn(self, coro: Any) -> None:  # noqa: ANN401 - a coroutine
+        """Run ``coro`` for the life of the call (cancelled when it closes)."""
+        self._spawn(coro)
+
     def _spawn(self, coro: Any) -> None:  # noqa: ANN401 - a coroutine
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _ga_voice(session: Json) -> object:
+    audio = session.get("audio")
+    output = audio.get("output") if isinstance(audio, dict) else None
+    return output.get("voice") if isinstance(output, dict) else None

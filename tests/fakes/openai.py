@@ -174,10 +174,15 @@ class OpenAIFake(FakeProvider):
         channel_label="oai-events",
         sends_session_created=True,
         validate_session=validate_ga,
+        voice_fixed_after_audio=True,
     )
 
-    def __init__(self, *, api_key: str = "sk-test-123") -> None:
-        super().__init__(api_key=api_key)
+    def __init__(
+        self, *, api_key: str = "sk-test-123", auth_header: str = "Authorization"
+    ) -> None:
+        super().__init__(api_key=api_key, auth_header=auth_header)
+        # `Authorization: Bearer <key>`, or an Azure-style header with the key alone.
+        self.scheme = "Bearer" if auth_header == "Authorization" else None
 
     def routes(self) -> list[tuple[str, str, Handler, str]]:
         return [
@@ -236,7 +241,7 @@ class OpenAIFake(FakeProvider):
 
     async def _client_secrets(self, request: web.Request) -> web.Response:
         record = self.record_of(request)
-        if record.auth_scheme != "Bearer" or record.credential != "api_key":
+        if record.auth_scheme != self.scheme or record.credential != "api_key":
             return self._unauthorized()
         try:
             body = record.json()
@@ -265,7 +270,7 @@ class OpenAIFake(FakeProvider):
 
     async def _calls(self, request: web.Request) -> web.Response:
         record = self.record_of(request)
-        if record.auth_scheme != "Bearer" or record.credential in ("none", "unknown"):
+        if record.auth_scheme != self.scheme or record.credential in ("none", "unknown"):
             return self._unauthorized()
         if record.content_type == "application/sdp":
             if record.credential != "client_secret":
@@ -313,7 +318,7 @@ class OpenAIFake(FakeProvider):
 
     async def _hangup(self, request: web.Request) -> web.Response:
         record = self.record_of(request)
-        if record.auth_scheme != "Bearer" or record.credential in ("none", "unknown"):
+        if record.auth_scheme != self.scheme or record.credential in ("none", "unknown"):
             return self._unauthorized()
         call = self.calls.get(request.match_info["call_id"])
         if call is None:

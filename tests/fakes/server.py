@@ -3,8 +3,9 @@ credential checks that never keep the key, and the failure knobs tests turn.
 
 Knobs (set before the client connects):
 
-- ``fail(route, status, code=..., message=..., retry_after=...)``: that route answers with
-  the status and the provider's own error body (``Retry-After`` when given).
+- ``fail(route, status, code=..., message=..., retry_after=..., times=...)``: that route
+  answers with the status and the provider's own error body (``Retry-After`` when given),
+  every time or the first ``times`` times.
 - ``hang.add(route)`` (or ``"*"``): accept the request and never answer.
 - ``answer_html = True``: the call route answers 200 with a web page instead of SDP.
 - ``channel_mode``: ``ChannelMode.NEVER_OPEN`` / ``DROP_ON_OPEN`` (see answerer.py);
@@ -21,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any, ClassVar
@@ -73,6 +74,7 @@ class Fault:
     code: str | None = None
     message: str | None = None
     retry_after: int | None = None
+    times: int | None = None  # answer with the fault this often, then normally (None: always)
 
 
 def parse_multipart(content_type_header: str, body: bytes) -> dict[str, str] | None:
@@ -97,8 +99,10 @@ class FakeProvider:
     name: ClassVar[str] = "provider"
     dialect: ClassVar[Dialect]
 
-    def __init__(self, *, api_key: str) -> None:
+    def __init__(self, *, api_key: str, auth_header: str = "Authorization") -> None:
         self.api_key = api_key
+        # Azure-style deployments take the key in their own header (`api-key: <key>`).
+        self.auth_header = auth_header
         self.requests: list[RecordedRequest] = []
         self.calls: dict[str, FakeCall] = {}
         self.faults: dict[str, Fault] = {}
@@ -157,8 +161,9 @@ class FakeProvider:
         code: str | None = None,
         message: str | None = None,
         retry_after: int | None = None,
+        times: int | None = None,
     ) -> None:
-        self.faults[route] = Fault(status, code, message, retry_after)
+        self.faults[route] = Fault(status, code, message, retry_after, times)
 
     def requests_to(self, route: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.route == route]
@@ -213,10 +218,10 @@ class FakeProvider:
             return "client_secret"
         return "unknown"
 
-    @staticmethod
-    def split_auth(request: web.Request) -> tuple[str | None, str | None]:
-        """(scheme, token) of the Authorization header, or (None, None)."""
-        raw = request.headers.get("Authorization")
+    def split_auth(self, request: web.Request) -> tuple[str | None, str | None]:
+        """(scheme, token) of the auth header, (None, token) without a scheme, or (None,
+        None) when it is missing."""
+        raw = request.headers.get(self.auth_header)
         if raw is None:
             return None, None
         scheme, _, token = raw.strip().partition(" ")
@@ -234,8 +239,9 @@ class FakeProvider:
         route = request.match_info.route.name or "unknown"
         scheme, token = self.split_auth(request)
         headers = dict(request.headers)
-        if "Authorization" in headers:
-            headers["Authorization"] = f"{scheme or '?'} [redacted]"
+        for name in {"Authorization", self.auth_header}:
+            if name in headers:
+                headers[name] = f"{scheme or '?'} [redacted]"
         form: dict[str, str] = {}
         if request.content_type == "multipart/form-data":
             form = parse_multipart(request.headers["Content-Type"], body) or {}
@@ -268,6 +274,11 @@ class FakeProvider:
             return web.Response(text=HTML_PAGE, content_type="text/html")
         fault = self.faults.get(route)
         if fault is not None:
+            if fault.times is not None:
+                if fault.times <= 1:
+                    del self.faults[route]
+                else:
+                    self.faults[route] = replace(fault, times=fault.times - 1)
             return self.error(
                 fault.status, code=fault.code, message=fault.message, retry_after=fault.retry_after
             )

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtWidgets import QAbstractButton, QLabel, QPlainTextEdit, QTextEdit, QWidget
 
+from desktop.core.call.retry import RetryPolicy
 from desktop.core.call.state import CallState
 from desktop.core.secrets import KeyStore
 from desktop.core.settings.schema import AppSettings
@@ -81,18 +82,46 @@ def test_wrong_key_reads_as_such_and_keeps_the_transcript(
     shown = everything_shown(window)
     assert "Traceback" not in shown and "sk-wrong" not in shown
     assert any(a.startswith("Call failed.") for a in window.announcer.recent)
+    gui.until(lambda: connect_finished(window), "connecting to give up")
+    assert window.controller.state is CallState.FAILED
+    assert len(fake.requests_to("client_secrets")) == 1  # a rejected key is never retried
 
 
-def test_rate_limit_says_wait(
+def connect_finished(window: MainWindow) -> bool:
+    task = window.controller._connect_task
+    return task is not None and task.done()
+
+
+def test_rate_limit_waits_as_asked_then_connects(
     gui: Gui, fake: OpenAIFake, make_window: WindowFactory, keystore: KeyStore
 ) -> None:
     keystore.set("openai", KEY)
-    fake.fail("client_secrets", 429)
+    fake.fail("client_secrets", 429, retry_after=1, times=1)
     window = make_window(openai_settings(fake.base_url))
     click(gui, window.connect_button)
-    gui.until(lambda: window.controller.state is CallState.FAILED, "the call to fail")
-    assert "rate-limiting" in window.state.text()
-    assert "Rate limit reached" in window.state.toolTip()
+    gui.until(lambda: window.controller.state is CallState.WAITING, "the wait to show")
+    shown = window.state.text()
+    assert "rate-limiting" in shown and "Trying again in 1 s (attempt 2 of 4)" in shown
+    assert "Rate limit reached" in window.state.toolTip()  # the server's own words
+    assert window.connect_button.text() == "Disconnect"  # the wait can be cancelled
+    gui.until(lambda: window.controller.state is CallState.CONNECTED, "the second attempt")
+    assert len(fake.requests_to("client_secrets")) == 2
+
+
+def test_a_server_error_is_retried_and_disconnect_stops_the_retries(
+    gui: Gui, fake: OpenAIFake, make_window: WindowFactory, keystore: KeyStore
+) -> None:
+    keystore.set("openai", KEY)
+    fake.fail("calls", 503)
+    window = make_window(openai_settings(fake.base_url))
+    window.controller.retry_policy = RetryPolicy(first_delay=30.0)  # a long pause
+    click(gui, window.connect_button)
+    gui.until(lambda: window.controller.state is CallState.WAITING, "the wait to show")
+    assert "server error (HTTP 503)" in window.state.text()
+    click(gui, window.connect_button)  # Disconnect, during the pause
+    gui.until(lambda: window.controller.state is CallState.CLOSED, "the retry to be dropped")
+    assert connect_finished(window)
+    assert len(fake.requests_to("calls")) == 1
 
 
 def test_a_closed_port_is_a_readable_failure(

@@ -297,6 +297,25 @@ async def test_channel_dropped_mid_call(
     assert_plain_sentence(status.reason)
 
 
+async def test_session_reaching_its_maximum_duration(
+    openai_fake: OpenAIFake, provider_calls: CallFactory
+) -> None:
+    w = provider_calls.make(openai_fake, "openai")
+    await w.call.connect()
+
+    await openai_fake.last_call.expire()
+    await until(lambda: w.call.state is CallState.FAILED, "the call to end")
+
+    status = w.call.status
+    assert status.reason == (
+        "The session reached OpenAI's 60-minute limit and ended. Connect again to go on; "
+        "the transcript is kept."
+    )
+    assert status.details == "Your session hit the maximum duration of 60 minutes."
+    assert w.notices == []  # one clear state, not an error notice on top
+    assert_plain_sentence(status.reason)
+
+
 async def test_media_connection_never_opens(
     inworld_fake: InworldFake, provider_calls: CallFactory
 ) -> None:

@@ -18,6 +18,7 @@ from desktop.core.events import client as ce
 from desktop.core.events.server import BackchannelSkipped
 from desktop.core.profiles import AuthConfig, BodyFormat, get_profile
 from desktop.core.session import default_config
+from desktop.core.settings.schema import NO_AUTH_SCHEME, AppSettings
 from tests.fakes import InworldFake, OpenAIFake, RtavFake
 from tests.fakes.harness import KEYS, CallFactory, MediaCollector, Serve, dominant_hz, until
 from tests.fakes.inworld import validate_inworld
@@ -171,6 +172,36 @@ async def test_openai_error_event_is_shown_and_the_call_goes_on(
     await until(lambda: any("temperature" in n for n in w.notices), "a notice about the error")
     assert w.notices == ["OpenAI: Unknown parameter: 'session.temperature'."]
     assert w.call.state is CallState.CONNECTED
+
+
+async def test_openai_voice_is_kept_once_the_assistant_has_spoken(
+    openai_fake: OpenAIFake, provider_calls: CallFactory
+) -> None:
+    """OpenAI refuses a new voice after the first audio; the call keeps its voice and says
+    when the new one starts, instead of showing the server's error."""
+    w = provider_calls.make(openai_fake, "openai")
+    await w.call.connect()
+    server_call = openai_fake.last_call
+    await w.call.update_session(replace(w.call.config, voice="cedar"))  # before any audio
+    await until(lambda: server_call.session["audio"]["output"]["voice"] == "cedar", "cedar")
+
+    await w.turn_round_trip("hello")
+    assert server_call.audio_sent
+    updates = len([e for e in server_call.received if e["type"] == "session.update"])
+    await w.call.update_session(replace(w.call.config, voice="marin", instructions="Be brief."))
+    await until(lambda: server_call.session.get("instructions") == "Be brief.", "the update")
+    assert w.notices == [
+        "The voice stays cedar for this call: OpenAI keeps it once the assistant has spoken. "
+        "marin starts with the next call."
+    ]
+    sent = [e for e in server_call.received if e["type"] == "session.update"][updates:]
+    assert [e["session"]["audio"]["output"]["voice"] for e in sent] == ["cedar"]
+    assert "error" not in server_call.sent_types  # nothing the server had to refuse
+    # What sending it anyway would have got (the test server enforces OpenAI's rule):
+    marin = {"type": "realtime", "audio": {"output": {"voice": "marin"}}}
+    w.call.send_event(ce.session_update(marin))
+    await until(lambda: len(w.notices) == 2, "the server's refusal")
+    assert "Cannot update a conversation's voice" in w.notices[1]
 
 
 # -- Inworld --------------------------------------------------------------------------------
@@ -422,3 +453,27 @@ async def test_fakes_never_keep_the_key(
         await w.call.close()
         assert fake.requests and KEYS[provider] not in repr(fake.requests)
         assert KEYS[provider] not in json.dumps([r.headers for r in fake.requests])
+
+
+# -- OpenAI-compatible endpoints ------------------------------------------------------------
+
+
+async def test_compatible_endpoint_with_the_key_alone_in_its_own_header(
+    serve_fake: Serve, provider_calls: CallFactory
+) -> None:
+    """An Azure-style deployment: `api-key: <key>`, no scheme, set up in Settings."""
+    fake = await serve_fake(OpenAIFake(auth_header="api-key"))
+    settings = AppSettings()
+    compatible = settings.providers["compatible"]
+    compatible.base_url, compatible.auth_header = fake.base_url, "api-key"
+    compatible.auth_scheme = NO_AUTH_SCHEME
+    profile = settings.profile("compatible")
+    assert profile.auth.headers("k") == {"api-key": "k"}
+    w = provider_calls.make(fake, "compatible", profile=profile, api_key=KEYS["openai"])
+    await w.call.connect()
+    assert w.call.state is CallState.CONNECTED
+    assert {(r.auth_scheme, r.credential) for r in fake.requests} <= {
+        (None, "api_key"), (None, "client_secret"),
+    }
+    assert all("Authorization" not in r.headers for r in fake.requests)
+    assert all(r.headers["api-key"] == "? [redacted]" for r in fake.requests)

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Protocol
 
 import aiohttp
@@ -94,6 +95,7 @@ class RealtimeCall:
         self.pc: RTCPeerConnection | None = None
         self.call_id: str | None = None
         self.session: dict = {}  # the server's view, from session.created/updated
+        self.voice_fixed = False  # the provider no longer accepts another voice
         self._channel = None
         self._http: aiohttp.ClientSession | None = None
         self._signaling: Signaling | None = None
@@ -320,6 +322,7 @@ class RealtimeCall:
 
     def _on_speaking_started(self, event: OutputAudioBufferStarted) -> None:
         self.turns.on_speaking(True)
+        self.voice_fixed = self.profile.voice_fixed_after_audio
 
     def _on_speaking_stopped(
         self, event: OutputAudioBufferStopped | OutputAudioBufferCleared
@@ -327,6 +330,20 @@ class RealtimeCall:
         self.turns.on_speaking(False)
 
     def _on_error(self, event: ErrorEvent) -> None:
+        if event.error.code == "session_expired":
+            limit = self.profile.max_session_seconds
+            length = f"{limit // 60}-minute " if limit else ""
+            self._spawn(
+                self._fail(
+                    CallError(
+                        f"The session reached {self.profile.name}'s {length}limit and ended. "
+                        "Connect again to go on; the transcript is kept.",
+                        stage=CallState.CONNECTED,
+                        details=event.message,
+                    )
+                )
+            )
+            return
         self.notice.emit(f"{self.profile.name}: {event.message}")
 
     _HANDLERS: dict[type[ServerEvent], Callable[[RealtimeCall, Any], None]] = {
@@ -430,7 +447,22 @@ class RealtimeCall:
         if old is not None and old is not source:
             old.stop()
 
+    def detach_media(self) -> MediaStreamTrack | None:
+        """Hand the microphone and speaker on (a rollover): this call sends silence from
+        now on, and closing it no longer stops them. Returns the microphone track."""
+        source = self._gate.source
+        self._gate.set_source(None)
+        self._sink = NullSink()
+        return source
+
     async def update_session(self, config: SessionConfig) -> None:
+        if self.voice_fixed and config.voice != self.config.voice:
+            self.notice.emit(
+                f"The voice stays {self.config.voice} for this call: {self.profile.name} "
+                f"keeps it once the assistant has spoken. {config.voice} starts with the "
+                "next call."
+            )
+            config = replace(config, voice=self.config.voice)
         self.config = config
         self.turns.set_push_to_talk(config.push_to_talk)
         self.send_event(ce.session_update(session_payload(config, self.profile)))

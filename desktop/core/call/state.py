@@ -9,6 +9,7 @@ from enum import Enum
 
 class CallState(Enum):
     IDLE = "idle"
+    WAITING = "waiting"  # a connect attempt failed; the next one starts after a pause
     AUTHORIZING = "authorizing"  # minting an ephemeral key, fetching ICE servers
     GATHERING = "gathering"  # ICE candidate gathering for the offer
     SIGNALING = "signaling"  # the offer/answer HTTP exchange
@@ -30,6 +31,7 @@ class CallState(Enum):
 
 _LABELS = {
     CallState.IDLE: "Not connected",
+    CallState.WAITING: "Waiting to retry",
     CallState.AUTHORIZING: "Authorizing",
     CallState.GATHERING: "Preparing network",
     CallState.SIGNALING: "Contacting server",
@@ -54,7 +56,8 @@ class CallStatus:
     """What the window shows: the state, and for failures why and where."""
 
     state: CallState
-    reason: str = ""  # a sentence for a person: what happened and what to do
+    reason: str = ""  # a sentence for a person: what happened and what to do (or, while
+    # WAITING, what happened and when the next attempt starts)
     stage: CallState | None = None  # the stage a failure happened in
     details: str = ""  # the server's own words, for the tooltip / support
 

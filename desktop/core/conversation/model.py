@@ -112,6 +112,8 @@ class Conversation:
         self.changed: Emitter[TurnChange] = Emitter()
         self.usage_changed: Emitter[Usage] = Emitter()
         self._clock = clock
+        # Items replayed from an earlier session (a rollover): the transcript has them.
+        self.carried: set[str] = set()
         self._by_id: dict[str, Turn] = {}
         self._previous: dict[str, str | None] = {}  # item id → server's previous_item_id
         self._text_stream: dict[str, str] = {}  # item id → "text" or "transcript"
@@ -254,8 +256,8 @@ class Conversation:
         )
 
     def _upsert_item(self, item: Item, *, done: bool, response_id: str | None = None) -> None:
-        if item.type not in _KINDS:
-            return  # e.g. MCP items: nothing a transcript shows
+        if item.type not in _KINDS or item.id in self.carried:
+            return  # e.g. MCP items, or context carried over: nothing new to show
         turn = self._by_id.get(item.id)
         if turn is None and item.type == "message" and item.role == "user" and not item.has_audio:
             turn = self._claim_pending(item.id, item.text)

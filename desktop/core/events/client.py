@@ -56,16 +56,23 @@ def session_update(session: dict[str, Any]) -> ClientEvent:
 
 
 def conversation_item_create_text(
-    text: str, role: Role = "user", *, previous_item_id: str | None = None
+    text: str,
+    role: Role = "user",
+    *,
+    previous_item_id: str | None = None,
+    item_id: str | None = None,
 ) -> ClientEvent:
-    """A text message; role ``assistant`` makes an rtAV avatar say it without the LLM."""
+    """A text message; role ``assistant`` makes an rtAV avatar say it without the LLM.
+    ``item_id`` (at most 32 characters) names the item instead of the server."""
     if role not in _TEXT_CONTENT_TYPE:
         raise ValueError(f"role must be user, assistant or system, not {role!r}")
-    item = {
+    item: dict[str, Any] = {
         "type": "message",
         "role": role,
         "content": [{"type": _TEXT_CONTENT_TYPE[role], "text": text}],
     }
+    if item_id is not None:
+        item = {"id": item_id, **item}
     return _conversation_item_create(item, previous_item_id)
 
 

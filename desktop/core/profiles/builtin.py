@@ -47,6 +47,7 @@ OPENAI = ProviderProfile(
     env_var="OPENAI_API_KEY",
     key_help="Create a key at platform.openai.com → API keys.",
     max_session_seconds=60 * 60,
+    voice_fixed_after_audio=True,
     description="OpenAI Realtime (gpt-realtime) over WebRTC.",
 )
 
@@ -116,6 +117,8 @@ COMPATIBLE = ProviderProfile(
     transcription_models=OPENAI_TRANSCRIPTION,
     env_var=None,
     key_help="The key of your endpoint (Azure deployment, self-hosted server, proxy).",
+    max_session_seconds=60 * 60,  # the OpenAI dialect's limit, unless the server says more
+    voice_fixed_after_audio=True,
     description="Any server speaking the OpenAI Realtime API at your own base URL.",
 )
 

@@ -86,6 +86,8 @@ class ProviderProfile:
     env_var: str | None = None
     key_help: str = ""
     max_session_seconds: int | None = None
+    # OpenAI: the voice cannot change once the assistant has spoken in a session.
+    voice_fixed_after_audio: bool = False
     # True where output_modalities may hold audio and text together (Inworld).
     allows_audio_and_text: bool = False
     description: str = ""

@@ -15,6 +15,7 @@ from desktop.core.profiles.profile import AuthConfig
 from desktop.core.session import SessionConfig, TurnDetection, TurnMode
 
 SYSTEM_DEFAULT = ""  # an audio device setting of "" follows the system default
+NO_AUTH_SCHEME = "none"  # auth_scheme: the header carries the key alone (Azure's api-key)
 
 
 @dataclass
@@ -34,7 +35,7 @@ class ProviderSettings:
     output_text_only: bool = False
     # Provider-specific, used where the profile supports them:
     auth_header: str = ""  # "" = the profile's; OpenAI-compatible endpoints may differ
-    auth_scheme: str = ""  # "" = the profile's; Inworld: Basic or Bearer
+    auth_scheme: str = ""  # "" = the profile's; Inworld: Basic or Bearer; NO_AUTH_SCHEME
     tts_model: str = ""
     temperature: float | None = None
     face: str = ""
@@ -85,7 +86,10 @@ class AppSettings:
                 profile,
                 auth=AuthConfig(
                     header=ps.auth_header or profile.auth.header,
-                    scheme=ps.auth_scheme if ps.auth_scheme else profile.auth.scheme,
+                    scheme=(
+                        "" if ps.auth_scheme == NO_AUTH_SCHEME
+                        else ps.auth_scheme or profile.auth.scheme
+                    ),
                 ),
             )
         return profile

@@ -27,6 +27,7 @@ from desktop.core.catalog import Catalog, catalog_for, check_key, fetch_lists, s
 from desktop.core.profiles import InvalidBaseUrl, ProviderProfile, validate_base_url
 from desktop.core.secrets import KeyStore
 from desktop.core.settings import AppSettings, ProviderSettings
+from desktop.core.settings.schema import NO_AUTH_SCHEME
 from desktop.ui.settings.features import SPEED, TEMPERATURE, features_for
 from desktop.ui.settings.forms import add_row, combo_value, editable_combo, note_label, set_choices
 from desktop.ui.settings.key_field import KeyField
@@ -92,11 +93,12 @@ class ProviderPage(QWidget):
             add_row(connection, "Auth &header:", self.auth_header, name=f"{name} auth header",
                     help_text="The header that carries the key (Azure: api-key).")
             self.auth_scheme = editable_combo()
-            for scheme in ("Bearer", "Basic"):
+            for scheme in ("Bearer", "Basic", NO_AUTH_SCHEME):
                 self.auth_scheme.addItem(scheme, scheme)
             self.auth_scheme.setEditText(ps.auth_scheme or profile.auth.scheme)
             add_row(connection, "Auth s&cheme:", self.auth_scheme, name=f"{name} auth scheme",
-                    help_text="The word before the key in the header.")
+                    help_text="The word before the key in the header; "
+                    f"\u201c{NO_AUTH_SCHEME}\u201d sends the key alone (Azure's api-key).")
         if connection.rowCount():
             layout.addWidget(_group("Connection", connection))
 

@@ -20,6 +20,7 @@ _COLOURS = {
     CallState.CLOSED: "#8a8f98",
     CallState.CONNECTED: "#1f9d55",
     CallState.FAILED: "#d64545",
+    CallState.WAITING: "#d68a1f",
 }
 _BUSY_COLOUR = "#e0a100"  # authorizing, gathering, signaling, connecting, closing
 
@@ -125,8 +126,9 @@ class StateIndicator(QWidget):
         self._dot.colour = QColor(_COLOURS.get(status.state, _BUSY_COLOUR))
         self._dot.update()
         failed = status.state is CallState.FAILED
-        self._reason.setText((status.reason or "The call failed.") if failed else "")
-        self._reason.setVisible(failed)
+        explained = failed or (status.state is CallState.WAITING and bool(status.reason))
+        self._reason.setText((status.reason or "The call failed.") if explained else "")
+        self._reason.setVisible(explained)
         if status.state.is_active:
             self._tick.start()
         else:
@@ -140,7 +142,7 @@ class StateIndicator(QWidget):
     def text(self) -> str:
         """Everything the indicator says, as one string (state, time, failure reason)."""
         parts = [self._label.text()]
-        if self.status.state is CallState.FAILED:
+        if self._reason.text():  # a failure, or why a retry is pending
             parts.append(self._reason.text())
         return "\n".join(p for p in parts if p)
 
@@ -152,7 +154,7 @@ class StateIndicator(QWidget):
         if state.is_active:
             words += f" · {format_elapsed(time.monotonic() - self._since)}"
         self._label.setText(words)
-        if state is CallState.FAILED:
+        if state is CallState.FAILED or state is CallState.WAITING and self.status.reason:
             tip = failure_text(self.status)
         elif state is CallState.CONNECTED and self._timings:
             tip = self._timings
