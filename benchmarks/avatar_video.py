@@ -65,7 +65,7 @@ def main() -> int:
 
 def run_window(base_url: str, args: argparse.Namespace) -> int:
     import qasync
-    from keyring.backend import KeyringBackend
+    from keyring.backends import fail
     from PySide6.QtWidgets import QApplication
 
     from desktop.core.call.state import CallState
@@ -74,26 +74,10 @@ def run_window(base_url: str, args: argparse.Namespace) -> int:
     from desktop.ui.app import build_window
     from desktop.ui.controller import no_audio
 
-    class MemoryKeyring(KeyringBackend):
-        priority = 1  # type: ignore[assignment]
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.passwords: dict[tuple[str, str], str] = {}
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self.passwords.get((service, username))
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            self.passwords[(service, username)] = password
-
-        def delete_password(self, service: str, username: str) -> None:
-            self.passwords.pop((service, username), None)
-
     app = QApplication.instance() or QApplication([])
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    keys = KeyStore(backend=MemoryKeyring())
+    keys = KeyStore(backend=fail.Keyring())  # no keyring: the key stays in memory
     keys.set("rtav", "rtav_ak_test123")
     settings = AppSettings()
     settings.provider = "rtav"

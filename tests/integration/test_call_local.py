@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -25,14 +25,6 @@ from desktop.localserver.server import LocalRealtimeServer
 from tests.integration.peer import SignalTrack, best_match, burst, loud_seconds
 
 LOCAL = get_profile("local")
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[LocalRealtimeServer]:
-    srv = LocalRealtimeServer()
-    await srv.start()
-    yield srv
-    await srv.stop()
 
 
 async def until(predicate: Callable[[], bool], seconds: float = 10.0) -> None:

@@ -30,14 +30,6 @@ RESPONSE_LIFECYCLE = [
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[LocalRealtimeServer]:
-    srv = LocalRealtimeServer()
-    await srv.start()
-    yield srv
-    await srv.stop()
-
-
-@pytest.fixture
 async def peer(server: LocalRealtimeServer) -> AsyncIterator[Peer]:
     client = Peer(server.base_url or "")
     await client.connect()

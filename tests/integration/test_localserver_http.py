@@ -18,14 +18,6 @@ KEY = "sk-local-test"
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[LocalRealtimeServer]:
-    srv = LocalRealtimeServer()
-    await srv.start()
-    yield srv
-    await srv.stop()
-
-
-@pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session

@@ -5,7 +5,6 @@ shows each turn once, and the old call is hung up."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
@@ -23,14 +22,6 @@ from tests.integration.peer import SignalTrack, best_match, burst
 from tests.integration.test_call_local import until
 
 LOCAL = get_profile("local")
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[LocalRealtimeServer]:
-    srv = LocalRealtimeServer()
-    await srv.start()
-    yield srv
-    await srv.stop()
 
 
 def call_to(server: LocalRealtimeServer, **kw: object) -> RealtimeCall:

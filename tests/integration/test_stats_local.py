@@ -26,6 +26,7 @@ from desktop.core.stats.export import to_dict
 from desktop.core.stats.sampler import Sampler
 from desktop.localserver.impairment import Impairment
 from desktop.localserver.server import LocalRealtimeServer
+from tests.integration.conftest import local_server
 
 LOCAL = get_profile("local")
 
@@ -40,18 +41,8 @@ async def until(predicate: Callable[[], object], what: str, seconds: float = 20.
 
 @pytest.fixture
 async def lossy_server() -> AsyncIterator[LocalRealtimeServer]:
-    server = LocalRealtimeServer(impairment=Impairment(drop=0.12, delay_ms=350, seed=7))
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[LocalRealtimeServer]:
-    server = LocalRealtimeServer()
-    await server.start()
-    yield server
-    await server.stop()
+    async with local_server(impairment=Impairment(drop=0.12, delay_ms=350, seed=7)) as server:
+        yield server
 
 
 async def start_call(server: LocalRealtimeServer, **kw: object) -> tuple[RealtimeCall, Sampler]:

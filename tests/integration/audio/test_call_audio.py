@@ -9,10 +9,8 @@ their own echo all the time, which the echo canceller rightly treats as double t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import numpy as np
-import pytest
 
 from desktop.core.audio.devices import SYSTEM_DEFAULT
 from desktop.core.audio.path import AudioPath
@@ -26,22 +24,6 @@ from tests.integration.audio.signals import RATE, envelope_match, speech_like
 from tests.pulse import SPEAKER_MONITOR, PulseAudio
 
 LOCAL = get_profile("local")
-
-
-@pytest.fixture
-async def echo_server() -> AsyncIterator[LocalRealtimeServer]:
-    server = LocalRealtimeServer(echo_mode="immediate")  # says back what it hears, at once
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def turn_server() -> AsyncIterator[LocalRealtimeServer]:
-    server = LocalRealtimeServer()  # answers each turn with what it heard
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def open_call(server: LocalRealtimeServer, path: AudioPath) -> RealtimeCall:
@@ -59,10 +41,10 @@ async def open_call(server: LocalRealtimeServer, path: AudioPath) -> RealtimeCal
 
 
 async def test_a_spoken_turn_comes_back_through_a_real_call(
-    pulse: PulseAudio, turn_server: LocalRealtimeServer
+    pulse: PulseAudio, server: LocalRealtimeServer
 ) -> None:
     path = AudioPath()  # echo cancellation, noise suppression and high-pass on: the defaults
-    call = await open_call(turn_server, path)
+    call = await open_call(server, path)
     said = speech_like(1.5, seed=31, dbfs=-14, pauses=False)
     try:
         heard = await asyncio.to_thread(pulse.play_and_record, said, tail=3.5)
@@ -87,28 +69,36 @@ async def test_immediate_echo_comes_back_with_its_delay(
     # and the canceller rightly treats part of it as echo. (Its own test: test_echo.py.)
     path = AudioPath(settings=ProcessingSettings(echo_cancellation=False))
     call = await open_call(echo_server, path)
-    said = speech_like(0.25, seed=7, dbfs=-14, pauses=False)  # a short word, then silence
+    # Three short words 0.8 s apart: each is looked for in its own slot, and the best one
+    # counts (a loaded machine can glitch one word's playback; a broken path loses all).
+    words = [speech_like(0.25, seed=7 + i, dbfs=-14, pauses=False) for i in range(3)]
+    slot = int(0.8 * RATE)
+    said = np.concatenate([np.pad(w, (0, slot - len(w))) for w in words])
     try:
-        heard = await asyncio.to_thread(pulse.play_and_record, said, tail=1.0)
+        heard = await asyncio.to_thread(pulse.play_and_record, said, tail=0.5)
     finally:
         await call.close()
         await path.close()
-    score, delay = envelope_match(said, heard[len(said) // 2 :], block=240)
-    delay += len(said) // 2
-    print(f"round trip {delay * 1000 / RATE:.0f} ms (mouth to ear, aligned on PortAudio clocks), "
-          f"correlation {score:.2f}")
-    assert score >= 0.8, f"the echo does not match what was said (correlation {score:.2f})"
-    assert delay > 0
+    results = []
+    for i, word in enumerate(words):
+        # The recording is the speaker alone: only the echo can match, at any lag.
+        score, lag = envelope_match(word, heard[i * slot : (i + 1) * slot], block=240)
+        results.append((score, lag * 1000 / RATE))
+    print("round trips (mouth to ear, aligned on PortAudio clocks): "
+          + ", ".join(f"{ms:.0f} ms at correlation {score:.2f}" for score, ms in results))
+    score, delay_ms = max(results)
+    assert score >= 0.8, f"no word came back as it was said (correlations {results})"
+    assert delay_ms > 0
 
 
 async def test_the_call_follows_the_speaker_being_switched_and_unplugged(
-    pulse: PulseAudio, turn_server: LocalRealtimeServer
+    pulse: PulseAudio, server: LocalRealtimeServer
 ) -> None:
     module = pulse.add_sink("usb_headset")
     path = AudioPath()
     notices: list[str] = []
     path.notices.connect(notices.append)
-    call = await open_call(turn_server, path)
+    call = await open_call(server, path)
     states: list[CallState] = []
     call.status_changed.connect(lambda status: states.append(status.state))
     voice = speech_like(1.0, seed=41, dbfs=-14, pauses=False)

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import numpy as np
-import pytest
 
 from desktop.core.audio.edges import AUDIBLE
 from desktop.core.audio.path import AudioPath
@@ -28,14 +26,6 @@ from tests.integration.audio.signals import RATE, speech_like
 from tests.pulse import MICFEED, PulseAudio, to_int16
 
 LOCAL = get_profile("local")
-
-
-@pytest.fixture
-async def turn_server() -> AsyncIterator[LocalRealtimeServer]:
-    server = LocalRealtimeServer()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def probe_loop_ms(pulse: PulseAudio) -> float:
@@ -52,14 +42,14 @@ def audible(samples: np.ndarray) -> np.ndarray:
 
 
 async def test_turn_latency_matches_the_recording(
-    pulse: PulseAudio, turn_server: LocalRealtimeServer
+    pulse: PulseAudio, server: LocalRealtimeServer
 ) -> None:
     path = AudioPath()  # echo cancellation, noise suppression, high-pass: the defaults
     await path.start()
     assert path.source is not None and path.sink is not None, path.errors
-    assert turn_server.base_url is not None
+    assert server.base_url is not None
     call = RealtimeCall(
-        LOCAL.with_base_url(turn_server.base_url),
+        LOCAL.with_base_url(server.base_url),
         default_config(LOCAL),
         audio_source=path.source,
         audio_sink=path.sink,
