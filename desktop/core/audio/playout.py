@@ -118,14 +118,6 @@ class PlayoutBuffer:
                 depth >= self.target or time.monotonic() - self._last_push > FLUSH_S
             ):
                 self._playing = True
-                if depth > 2 * self.target:
-                    # Audio came while the device was not pulling (it was starting or
-                    # stalled): start at the target, not that far behind.
-                    excess = depth - self.target
-                    self._start += excess
-                    self.dropped += excess
-                    self.overruns += 1
-                    depth = self.target
             if self._playing:
                 take = min(n, depth)
                 out[:take] = self._buf[self._start : self._start + take]

@@ -60,14 +60,3 @@ def test_the_cap_drops_the_oldest_audio() -> None:
     assert buf.stats().depth_ms == 20
     assert set(buf.pull(20 * MS)) == {2}
 
-
-def test_audio_that_piled_up_before_the_device_pulled_is_not_kept_as_delay() -> None:
-    """The device was starting (or stalled) while 100 ms arrived: playback starts at the
-    newest 20 ms, not 100 ms behind."""
-    buf = PlayoutBuffer(prefill_ms=20, max_ms=200)
-    for value in range(10):
-        buf.push(chunk(10, value))
-    out = buf.pull(20 * MS)
-    assert list(out[:: 10 * MS]) == [8, 9]
-    stats = buf.stats()
-    assert stats.dropped_ms == 80 and stats.overruns == 1
