@@ -15,7 +15,9 @@ reduction.
 
 from __future__ import annotations
 
+import atexit
 import logging
+import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -24,6 +26,21 @@ import numpy as np
 from desktop.core.audio.frames import CHUNK_SAMPLES, RATE
 
 log = logging.getLogger("talkline.audio")
+
+# livekit disposes its native runtime at exit; a PortAudio thread still calling into it
+# then can make Rust abort the process ("panic in a function that cannot unwind": seen
+# once, at the end of one of a dozen benchmark runs; this is the likely way). So calls go
+# through one lock, and an exit hook registered after livekit's (atexit runs the last
+# registered first) closes the door before livekit's runtime goes.
+_ffi_lock = threading.Lock()
+_ffi_open = True
+_exit_hook_registered = False
+
+
+def _close_ffi_at_exit() -> None:
+    global _ffi_open
+    with _ffi_lock:  # waits for a call in flight
+        _ffi_open = False
 
 
 @dataclass(frozen=True)
@@ -77,6 +94,7 @@ class AudioProcessor:
                     high_pass_filter=s.high_pass_filter,
                     auto_gain_control=s.auto_gain_control,
                 )
+                _register_exit_hook()  # after livekit's runtime (and its own hook) exists
                 self.error = ""
             except Exception as exc:  # a missing wheel must not cost the user their voice
                 log.warning("audio processing unavailable: %s", exc)
@@ -88,10 +106,13 @@ class AudioProcessor:
         apm = self._apm
         if apm is None or not self._settings.echo_cancellation:
             return
-        try:
-            apm.process_reverse_stream(_frame(bytearray(chunk.tobytes())))
-        except Exception as exc:
-            log.debug("process_reverse_stream: %s", exc)
+        with _ffi_lock:
+            if not _ffi_open:
+                return
+            try:
+                apm.process_reverse_stream(_frame(bytearray(chunk.tobytes())))
+            except Exception as exc:
+                log.debug("process_reverse_stream: %s", exc)
 
     def process_capture(self, chunk: np.ndarray, capture_delay_ms: float) -> np.ndarray:
         """10 ms at 48 kHz from the microphone, cleaned (microphone thread)."""
@@ -99,15 +120,26 @@ class AudioProcessor:
         if apm is None:
             return chunk
         buffer = bytearray(chunk.tobytes())
-        try:
-            if self._settings.echo_cancellation:
-                self.delay_ms = int(max(0.0, min(500.0, self.render_delay_ms + capture_delay_ms)))
-                apm.set_stream_delay_ms(self.delay_ms)
-            apm.process_stream(_frame(buffer))
-        except Exception as exc:
-            log.debug("process_stream: %s", exc)
-            return chunk
+        with _ffi_lock:
+            if not _ffi_open:
+                return chunk
+            try:
+                if self._settings.echo_cancellation:
+                    delay = self.render_delay_ms + capture_delay_ms
+                    self.delay_ms = int(max(0.0, min(500.0, delay)))
+                    apm.set_stream_delay_ms(self.delay_ms)  # every frame, or AEC loses ~20 dB
+                apm.process_stream(_frame(buffer))
+            except Exception as exc:
+                log.debug("process_stream: %s", exc)
+                return chunk
         return np.frombuffer(buffer, dtype=np.int16)  # cleaned in place
+
+
+def _register_exit_hook() -> None:
+    global _exit_hook_registered
+    if not _exit_hook_registered:
+        _exit_hook_registered = True
+        atexit.register(_close_ffi_at_exit)
 
 
 def _frame(buffer: bytearray) -> Any:
