@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("talkline.ui.controller")
 
+IMAGE_LOG_INTERVAL_S = 1.0  # at most one avatar-frame event a second in the event log
+
 # Imported in a worker thread once the window is up, so Connect does not stall on them.
 WARM_MODULES = (
     "desktop.core.secrets",  # keyring: ~120 ms of imports
@@ -107,6 +109,8 @@ class _Session:
     video: Any = None  # desktop.core.video.VideoFeed for providers with an avatar
     api_key: str | None = None  # for a rollover into a new call (never shown or saved)
     rollover: asyncio.Task[None] | None = None
+    image_logged_at: float = float("-inf")  # avatar frames: the last one in the event log
+    images_unlogged: int = 0
 
 
 class CallController(QObject):
@@ -586,8 +590,18 @@ class CallController(QObject):
             return
         raw = event.raw
         if event.type == "response.output_image.delta" and isinstance(raw.get("delta"), str):
-            # An avatar frame many times a second: the log keeps its size, not the picture.
-            raw = {**raw, "delta": f"<{len(raw['delta'])} characters of base64 JPEG>"}
+            # Avatar frames come 15+ times a second: one entry a second (with how many it
+            # stands for) keeps the other events in the log; and its size, not the picture.
+            now = time.monotonic()
+            session.images_unlogged += 1
+            if now - session.image_logged_at < IMAGE_LOG_INTERVAL_S:
+                return
+            raw = {
+                **raw,
+                "delta": f"<{len(raw['delta'])} characters of base64 JPEG>",
+                "frames_since_last_entry": session.images_unlogged,
+            }
+            session.image_logged_at, session.images_unlogged = now, 0
         self.event_logged.emit("in", event.type, raw)
 
     def _set_status(self, status: CallStatus) -> None:

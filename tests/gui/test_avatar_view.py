@@ -167,6 +167,10 @@ def test_jpeg_frames_from_the_channel_are_shown(
     shot = pixels(video)[rect.top() : rect.bottom(), rect.left() : rect.right()]
     row = shot[shot.shape[0] // 2, :, 0].astype(int)
     assert row.max() > 180 and row.min() < 80  # the stripes, not the track's gradient
-    # The event log keeps a note of each frame, not kilobytes of base64 fifteen times a second.
+    # The event log keeps a short note a second, not kilobytes of base64 fifteen times a
+    # second that would push every other event out.
+    gui.until(lambda: video.frames_painted >= 40, "about three seconds of frames")
     logged = [e for e in window.event_log.entries() if "output_image" in e.type]
     assert logged and all(len(e.pretty()) < 1000 for e in logged)
+    assert len(logged) <= 5 < video.frames_painted
+    assert "frames_since_last_entry" in logged[-1].pretty()
