@@ -130,6 +130,7 @@ class MainWindow(QMainWindow):
 
         self.apply_font_scale(self.settings.font_scale, save=False)
         self.event_log_dock.setVisible(self.settings.show_event_log)
+        self.stats_dock.setVisible(self.settings.show_call_quality)
         self._select_provider(self.settings.provider)
         self._on_status(CallStatus(CallState.IDLE))
         self._update_ptt_hint()
@@ -251,6 +252,7 @@ class MainWindow(QMainWindow):
         self.notices.link_activated.connect(self._on_link)
         self.hint.linkActivated.connect(self._on_link)
         self.event_log_dock.visibilityChanged.connect(self._on_event_log_visible)
+        self.stats_dock.visibilityChanged.connect(self._on_stats_visible)
 
         self.tray.toggle_call.connect(c.toggle)
         self.tray.mute_toggled.connect(self.set_muted)
@@ -476,11 +478,17 @@ class MainWindow(QMainWindow):
         return self._scale
 
     def _on_event_log_visible(self, visible: bool) -> None:
-        if self._quitting or visible == self.settings.show_event_log:
+        self._remember_dock("show_event_log", visible)
+
+    def _on_stats_visible(self, visible: bool) -> None:
+        self._remember_dock("show_call_quality", visible)
+
+    def _remember_dock(self, name: str, visible: bool) -> None:
+        if self._quitting or visible == getattr(self.settings, name):
             return
         if not self.isVisible():
             return  # hiding the window hides the dock too; that is not a choice
-        self.settings.show_event_log = visible
+        setattr(self.settings, name, visible)
         self._persist()
 
     # -- transcript -------------------------------------------------------------------------
@@ -548,6 +556,7 @@ class MainWindow(QMainWindow):
         self.ptt.set_key(settings.ptt_key)
         self.apply_font_scale(settings.font_scale, save=False)
         self.event_log_dock.setVisible(settings.show_event_log)
+        self.stats_dock.setVisible(settings.show_call_quality)
         if not self.controller.state.is_active:
             self._select_provider(settings.provider)
         if self.hotkey is not None and settings.global_ptt_key != old.global_ptt_key:

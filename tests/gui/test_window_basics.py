@@ -203,3 +203,16 @@ def test_the_app_starts_paints_and_quits_on_its_own(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     logs = list((tmp_path / "data").rglob("talkline.log"))
     assert logs, "no log file in the data folder"
+
+
+def test_the_call_quality_panel_stays_open_across_runs(
+    gui: Gui, make_window: WindowFactory
+) -> None:
+    saved: list[AppSettings] = []
+    window = make_window(saved=saved)
+    assert not window.stats_dock.isVisible()
+    gui.do(lambda: QTest.keyClick(window, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier))
+    gui.until(lambda: window.stats_dock.isVisible(), "the panel to open")
+    assert saved and saved[-1].show_call_quality
+    reopened = make_window(saved[-1])  # the next start, with what was saved
+    assert reopened.stats_dock.isVisible()

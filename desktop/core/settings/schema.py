@@ -64,6 +64,7 @@ class AppSettings:
     minimize_to_tray: bool = False
     font_scale: float = 1.0
     show_event_log: bool = False
+    show_call_quality: bool = False
 
     def provider_settings(self, provider_id: str | None = None) -> ProviderSettings:
         pid = provider_id or self.provider
