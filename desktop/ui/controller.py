@@ -767,7 +767,8 @@ def _zero() -> Usage:
 def _quiet(call: RealtimeCall) -> bool:
     """Nobody is talking and no reply is on its way: a good moment to switch calls."""
     turns = call.turns.state
-    return not (turns.response_in_flight or turns.assistant_speaking or turns.listening)
+    busy = turns.response_in_flight or turns.assistant_speaking or turns.listening
+    return not (busy or call.user_speaking)
 
 
 async def _until_quiet(call: RealtimeCall, deadline: float) -> None:

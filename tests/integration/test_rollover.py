@@ -93,6 +93,19 @@ async def test_a_failed_new_call_leaves_the_old_one_talking(server) -> None:
     await old.close()
 
 
+async def test_the_call_knows_when_the_user_is_speaking(server) -> None:
+    """A rollover waits for a pause: the server's VAD saying the user talks is one."""
+    mic = SignalTrack()
+    call = call_to(server, audio_source=mic)
+    await call.connect()
+    assert not call.user_speaking
+    playing = mic.play(burst(1.5))
+    await until(lambda: call.user_speaking, seconds=10)
+    await playing
+    await until(lambda: not call.user_speaking, seconds=10)
+    await call.close()
+
+
 def test_carry_over_keeps_the_most_recent_text_within_the_budget() -> None:
     conversation = Conversation()
     for i in range(6):

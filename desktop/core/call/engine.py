@@ -32,6 +32,8 @@ from desktop.core.events import client as ce
 from desktop.core.events.client import ClientEvent
 from desktop.core.events.server import (
     ErrorEvent,
+    InputAudioBufferSpeechStarted,
+    InputAudioBufferSpeechStopped,
     OutputAudioBufferCleared,
     OutputAudioBufferStarted,
     OutputAudioBufferStopped,
@@ -96,6 +98,7 @@ class RealtimeCall:
         self.call_id: str | None = None
         self.session: dict = {}  # the server's view, from session.created/updated
         self.voice_fixed = False  # the provider no longer accepts another voice
+        self.user_speaking = False  # the server's VAD hears the user right now
         self._channel = None
         self._http: aiohttp.ClientSession | None = None
         self._signaling: Signaling | None = None
@@ -329,6 +332,11 @@ class RealtimeCall:
     ) -> None:
         self.turns.on_speaking(False)
 
+    def _on_user_speech(
+        self, event: InputAudioBufferSpeechStarted | InputAudioBufferSpeechStopped
+    ) -> None:
+        self.user_speaking = isinstance(event, InputAudioBufferSpeechStarted)
+
     def _on_error(self, event: ErrorEvent) -> None:
         if event.error.code == "session_expired":
             limit = self.profile.max_session_seconds
@@ -355,6 +363,8 @@ class RealtimeCall:
         OutputAudioBufferStopped: _on_speaking_stopped,
         OutputAudioBufferCleared: _on_speaking_stopped,
         ErrorEvent: _on_error,
+        InputAudioBufferSpeechStarted: _on_user_speech,
+        InputAudioBufferSpeechStopped: _on_user_speech,
     }
 
     # -- media ----------------------------------------------------------------------------
