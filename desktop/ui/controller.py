@@ -110,6 +110,13 @@ class _Session:
     api_key: str | None = None  # for a rollover into a new call (never shown or saved)
     rollover: asyncio.Task[None] | None = None
     image_logged_at: float = float("-inf")  # avatar frames: the last one in the event log
+    earlier_usage: Any = None  # Usage of the calls this one continues (a rollover)
+
+    def __post_init__(self) -> None:
+        if self.earlier_usage is None:
+            from desktop.core.events.payloads import Usage
+
+            self.earlier_usage = Usage()
     images_unlogged: int = 0
 
 
@@ -386,6 +393,7 @@ class CallController(QObject):
         old = session.call
         new = self._new_session(old.profile, old.config, session.api_key, session.audio,
                                 microphone=False)
+        new.earlier_usage = session.earlier_usage + old.conversation.usage_total
         try:
             carried = await roll_over(old, new.call, policy)
         except CallError as exc:
@@ -547,6 +555,7 @@ class CallController(QObject):
             self.event_logged.emit("out", event.type, event.to_dict())
 
         def on_usage(usage: Usage) -> None:
+            usage = session.earlier_usage + usage  # sessions rolled over count too
             cost = self.prices.estimate(session.model, usage)
             self.usage_changed.emit(usage.total_tokens, format_cost(cost))
 

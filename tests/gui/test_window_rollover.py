@@ -20,11 +20,15 @@ def test_a_long_session_rolls_over_without_losing_the_conversation(
     controller.rollover_policy = RolloverPolicy(lead_s=3.0, last_moment_s=1.0)
     states: list[CallState] = []
     controller.status_changed.connect(lambda status: states.append(status.state))
+    tokens: list[int] = []
+    controller.usage_changed.connect(lambda total, _cost: tokens.append(total))
 
     connect(gui, window)
     first_call = controller.call
     type_message(gui, window, "my name is Ada")
     gui.until(lambda: reply_in(window, "my name is Ada"), "the first reply")
+    gui.until(lambda: tokens and tokens[-1] > 0, "the first reply's usage")
+    before = tokens[-1]
     gui.until(lambda: controller.call is not first_call, "the rollover", seconds=15)
     gui.until(
         lambda: any("Continued in a new" in t for t in window.notices.texts()), "its notice"
@@ -42,6 +46,13 @@ def test_a_long_session_rolls_over_without_losing_the_conversation(
     # One transcript: nothing shown twice, and the new call answers in it.
     type_message(gui, window, "still there")
     gui.until(lambda: reply_in(window, "still there"), "a reply from the new call")
+    gui.until(lambda: tokens[-1] > before, "usage counting on across the rollover")
+    new_call = controller.call
+    assert new_call is not None
+    assert tokens[-1] == (  # the status bar counts the whole conversation, both sessions
+        first_call.conversation.usage_total.total_tokens
+        + new_call.conversation.usage_total.total_tokens
+    )
     text = window.transcript.toPlainText()
     assert text.count('You said: "my name is Ada"') == 1
     assert text.count("my name is Ada") == 2  # the message and its reply, once each
