@@ -202,7 +202,13 @@ class VideoFeed:
 
 
 def decode_jpeg(data: bytes) -> np.ndarray | None:
-    """A JPEG as (height, width, 3) RGB; raises PyAV's errors for data it cannot read."""
+    """A JPEG as (height, width, 3) RGB; raises PyAV's errors for data it cannot read.
+
+    The size its header claims is checked first: a frame saying 60000 x 60000 is refused
+    before the decoder allocates for it."""
+    size = jpeg_size(data)
+    if size is None or not (0 < size[0] <= MAX_SIDE and 0 < size[1] <= MAX_SIDE):
+        return None
     decoder = av.CodecContext.create("mjpeg", "r")
     frames = decoder.decode(av.Packet(data)) or decoder.decode(None)  # None: flush
     if not frames:
@@ -217,3 +223,35 @@ def _checked(rgb: np.ndarray) -> np.ndarray | None:
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8 or 0 in rgb.shape:
         return None
     return np.ascontiguousarray(rgb)
+
+
+# Start-of-frame markers (baseline, extended, progressive, lossless...): they carry the size.
+_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a JPEG's frame header, or None when it has none."""
+    if data[:2] != b"\xff\xd8":
+        return None
+    i = 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # no length field
+            i += 2
+            continue
+        length = int.from_bytes(data[i + 2 : i + 4], "big")
+        if marker in _SOF:
+            if i + 9 > len(data):
+                return None
+            height = int.from_bytes(data[i + 5 : i + 7], "big")
+            width = int.from_bytes(data[i + 7 : i + 9], "big")
+            return width, height
+        if marker == 0xDA or length < 2:  # scan data before any frame header: broken
+            return None
+        i += 2 + length
+    return None

@@ -15,7 +15,7 @@ import pytest
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from desktop.core.events.server import OutputImageDelta, parse_server_event
-from desktop.core.video.feed import MAX_SIDE, Picture, VideoFeed, decode_jpeg
+from desktop.core.video.feed import MAX_SIDE, Picture, VideoFeed, decode_jpeg, jpeg_size
 from tests.fakes.harness import until
 from tests.fakes.media import JpegFrames
 
@@ -195,3 +195,16 @@ async def test_nothing_is_shown_after_stop() -> None:
     feed.on_event(image_event(JpegFrames().next()))
     await asyncio.sleep(0.05)
     assert feed.latest is None and feed.counts.images_received == 0
+
+
+def test_a_jpeg_claiming_a_huge_picture_is_refused_before_decoding() -> None:
+    """Its header is read first: 60000 x 60000 would be 10 GB of RGB for the decoder."""
+    real = JpegFrames(256, 192).next()
+    assert jpeg_size(real) == (256, 192)
+    sof = next(i for i in range(2, len(real) - 1) if real[i] == 0xFF and real[i + 1] == 0xC0)
+    huge = bytearray(real)
+    huge[sof + 5 : sof + 9] = (60000).to_bytes(2, "big") * 2
+    assert jpeg_size(bytes(huge)) == (60000, 60000)
+    assert decode_jpeg(bytes(huge)) is None
+    assert decode_jpeg(real) is not None
+    assert jpeg_size(b"GIF89a") is None
