@@ -111,6 +111,7 @@ class _Session:
     rollover: asyncio.Task[None] | None = None
     image_logged_at: float = float("-inf")  # avatar frames: the last one in the event log
     earlier_usage: Any = None  # Usage of the calls this one continues (a rollover)
+    history: list[Any] = field(default_factory=list)  # their turns, carried into this one
 
     def __post_init__(self) -> None:
         if self.earlier_usage is None:
@@ -140,6 +141,7 @@ class CallController(QObject):
     video_frame = Signal(object)  # desktop.core.video.Picture, or None: no video
     motions_changed = Signal(object)  # tuple of catalog Choices: the avatar's motions
     retry_policy = RetryPolicy()  # connect attempts after a retryable failure
+    auto_reconnect = True  # after the network drops a call, connect again on our own
     rollover_policy = RolloverPolicy()  # when and how long sessions continue in a new call
 
     @staticmethod
@@ -170,6 +172,7 @@ class CallController(QObject):
         self.conversations: list[Conversation] = []
         self._session: _Session | None = None
         self._connect_task: asyncio.Task[None] | None = None
+        self._resume: _Resume | None = None  # a lost call's conversation, for the next one
         self._close_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._muted = False
@@ -249,6 +252,8 @@ class CallController(QObject):
         self._connect_task = self.spawn(self._connect(), "connect")
 
     def disconnect_call(self) -> None:
+        self._resume = None  # hanging up on purpose: the next call starts afresh
+        self.notice_cleared.emit("reconnect")
         if self._close_task is not None and not self._close_task.done():
             return
         self._close_task = self.spawn(self._disconnect(), "disconnect")
@@ -294,8 +299,10 @@ class CallController(QObject):
                 )
             )
 
-        with contextlib.suppress(CallError):  # the engine already reported FAILED
+        try:
             await with_retry(self._attempt, self.retry_policy, waiting)
+        except CallError:  # the engine already reported FAILED, with the reason
+            self.notice_cleared.emit("reconnect")  # given up; Connect still carries it over
 
     async def _attempt(self, attempt: int) -> None:
         """One connect; raises CallError (its session ended) when the engine failed."""
@@ -332,6 +339,7 @@ class CallController(QObject):
             return
         session.connected_at = time.monotonic()
         self.timings_changed.emit(call.timings.durations_ms(), call.timings.total_setup_ms())
+        self._resume_conversation(session)
         self._schedule_rollover(session)
 
     def _new_session(
@@ -364,6 +372,42 @@ class CallController(QObject):
         call.set_muted(self._muted)
         return session
 
+    # -- a lost connection ----------------------------------------------------------------
+
+    async def _after_failure(self, session: _Session) -> None:
+        """A connected call failed: free the devices; if the network went away under it,
+        connect again on our own and carry the conversation over."""
+        await self._end_session(session)
+        error = session.call.error
+        lost = error is not None and error.connection_lost
+        if not (lost and self.auto_reconnect) or self._shut_down:
+            return
+        if self.state is not CallState.FAILED or self._session is not None:
+            return  # the person already did something else
+        assert error is not None
+        self._resume = _Resume(
+            history=so_far(session),
+            usage=session.earlier_usage + session.call.conversation.usage_total,
+        )
+        self.notice.emit(
+            f"The connection to {session.call.profile.name} was lost. Reconnecting; the "
+            "conversation will be carried over.",
+            "reconnect",
+        )
+        self.connect_call()
+
+    def _resume_conversation(self, session: _Session) -> None:
+        resume, self._resume = self._resume, None
+        if resume is None:
+            return
+        from desktop.core.call.rollover import carry_over, replay
+
+        replay(session.call, carry_over(resume.history, self.rollover_policy))
+        session.history = resume.history
+        session.earlier_usage = resume.usage
+        self.notice_cleared.emit("reconnect")
+        self.notice.emit("Reconnected; the conversation was carried over.", "reconnected")
+
     # -- long sessions --------------------------------------------------------------------
 
     def _schedule_rollover(self, session: _Session) -> None:
@@ -394,8 +438,9 @@ class CallController(QObject):
         new = self._new_session(old.profile, old.config, session.api_key, session.audio,
                                 microphone=False)
         new.earlier_usage = session.earlier_usage + old.conversation.usage_total
+        new.history = so_far(session)
         try:
-            carried = await roll_over(old, new.call, policy)
+            carried = await roll_over(old, new.call, policy, new.history)
         except CallError as exc:
             await self._drop_session(new)
             self.notice.emit(
@@ -546,7 +591,7 @@ class CallController(QObject):
                 return
             self._set_status(status)
             if status.state is CallState.FAILED and session.connected_at is not None:
-                self.spawn(self._end_session(session), "end-failed")  # free the microphone
+                self.spawn(self._after_failure(session), "end-failed")
 
         def on_received(event: ServerEvent) -> None:
             self._log_received(session, event)
@@ -771,6 +816,19 @@ def _zero() -> Usage:
     from desktop.core.events.payloads import Usage
 
     return Usage()
+
+
+@dataclass
+class _Resume:
+    """What a call lost to the network leaves for the one that replaces it."""
+
+    history: list[Any]
+    usage: Any
+
+
+def so_far(session: _Session) -> list[Any]:
+    """The conversation up to now: the turns carried into this call, then its own."""
+    return [*session.history, *session.call.conversation.recent_turns(10_000)]
 
 
 def _quiet(call: RealtimeCall) -> bool:

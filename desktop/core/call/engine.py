@@ -99,6 +99,7 @@ class RealtimeCall:
         self.session: dict = {}  # the server's view, from session.created/updated
         self.voice_fixed = False  # the provider no longer accepts another voice
         self.user_speaking = False  # the server's VAD hears the user right now
+        self.error: CallError | None = None  # why the call failed, once it has
         self._channel = None
         self._http: aiohttp.ClientSession | None = None
         self._signaling: Signaling | None = None
@@ -405,6 +406,7 @@ class RealtimeCall:
                     stage=self.state,
                     details=f"peer connection {pc.connectionState}",
                     retryable=True,
+                    connection_lost=self.state is CallState.CONNECTED,
                 )
             )
 
@@ -424,6 +426,7 @@ class RealtimeCall:
                         stage=CallState.CONNECTED,
                         details="liveness timeout",
                         retryable=True,
+                        connection_lost=True,
                     )
                 )
                 return
@@ -483,6 +486,7 @@ class RealtimeCall:
         if self.state in (CallState.FAILED, CallState.CLOSED):
             return
         stage = error.stage or self.state
+        self.error = error
         log.warning("call failed in %s: %s", stage.value, error)
         self._set_state(CallState.FAILED, reason=error.message, stage=stage, details=error.details)
         # If the server may still hold the call (an error, a dead channel), end it there

@@ -24,6 +24,7 @@ class CallError(Exception):
         status: int | None = None,
         retryable: bool = False,
         retry_after: float | None = None,
+        connection_lost: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -32,6 +33,9 @@ class CallError(Exception):
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after
+        # The network went away under a connected call (not the server ending it): worth
+        # reconnecting on its own, the conversation carried over.
+        self.connection_lost = connection_lost
 
     def __str__(self) -> str:
         where = f" [{self.stage.value}]" if self.stage else ""

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from desktop.core.conversation.model import Conversation, Turn
 from desktop.core.events import client as ce
 from desktop.core.events.client import ClientEvent, Role
 
 if TYPE_CHECKING:  # the engine (aiortc) loads when a call starts, not with the window
     from desktop.core.call.engine import RealtimeCall
-    from desktop.core.conversation.model import Conversation
 
 log = logging.getLogger("talkline.rollover")
 
@@ -37,13 +38,18 @@ class RolloverPolicy:
         return start, max(start, limit_s - self.last_moment_s)
 
 
-def carry_over(conversation: Conversation, policy: RolloverPolicy) -> list[ClientEvent]:
+def carry_over(
+    source: Conversation | Sequence[Turn], policy: RolloverPolicy
+) -> list[ClientEvent]:
     """The recent messages as `conversation.item.create` events, oldest first, each with
-    an id of our own so the new conversation can recognise and hide them."""
+    an id of our own so the new conversation can recognise and hide them. `source` is a
+    conversation, or the turns of several (a chain of rolled-over or reconnected calls)."""
+    if isinstance(source, Conversation):
+        source = source.recent_turns(policy.carry_turns, messages_only=True)
     turns = [
         t
-        for t in conversation.recent_turns(policy.carry_turns, messages_only=True)
-        if t.text.strip() and t.role in ("user", "assistant")
+        for t in list(source)[-policy.carry_turns :]
+        if t.kind == "message" and t.text.strip() and t.role in ("user", "assistant")
     ]
     kept: list[tuple[Role, str]] = []
     budget = policy.carry_chars
@@ -60,18 +66,29 @@ def carry_over(conversation: Conversation, policy: RolloverPolicy) -> list[Clien
     return events
 
 
-async def roll_over(old: RealtimeCall, new: RealtimeCall, policy: RolloverPolicy) -> int:
+def replay(call: RealtimeCall, events: list[ClientEvent]) -> None:
+    """Send carried-over items into a connected call, hidden from its transcript."""
+    for event in events:
+        call.conversation.carried.add(event.payload["item"]["id"])
+        call.send_event(event)
+
+
+async def roll_over(
+    old: RealtimeCall,
+    new: RealtimeCall,
+    policy: RolloverPolicy,
+    history: Sequence[Turn] | None = None,
+) -> int:
     """Connect `new` (built with no microphone and the same speaker), move the microphone
     to it and replay the conversation; the caller then hangs `old` up (after it has made
     `new` the current call, so nobody sees a "Disconnected" in between). Returns how many
-    turns were carried.
+    turns were carried. `history`: the whole conversation when `old` itself continued an
+    earlier call (default: `old`'s own).
 
     Raises CallError when `new` cannot connect: `old` is untouched and goes on."""
     await new.connect()
     new.set_audio_source(old.detach_media())
-    events = carry_over(old.conversation, policy)
-    for event in events:
-        new.conversation.carried.add(event.payload["item"]["id"])
-        new.send_event(event)
+    events = carry_over(old.conversation if history is None else history, policy)
+    replay(new, events)
     log.info("rolled over into a new session, %d turns carried", len(events))
     return len(events)
