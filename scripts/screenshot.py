@@ -48,7 +48,7 @@ def speech_samples(text: str) -> object | None:
     return (np.asarray(samples) * 0.6).astype(samples.dtype)
 
 
-async def until(predicate: Callable[[], object], what: str, seconds: float = 20.0) -> None:
+async def until(predicate: Callable[[], object], what: str, seconds: float = 30.0) -> None:
     deadline = time.monotonic() + seconds
     while not predicate():
         if time.monotonic() > deadline:

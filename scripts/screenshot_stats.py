@@ -20,25 +20,17 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.gui.xvfb import xvfb  # noqa: E402 - the repository root is on the path now
+from scripts.screenshot import until  # noqa: E402 - the repository root is on the path now
+from tests.gui.xvfb import xvfb  # noqa: E402
 
 SIZE = (1400, 900)
 TYPED = "How does the line look today?"
-
-
-async def until(predicate: Callable[[], object], what: str, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"screenshot: gave up waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def main() -> int:

@@ -142,7 +142,7 @@ class Resume:
 
 def so_far(session: _Session) -> list[Any]:
     """The conversation up to now: the turns carried into this call, then its own."""
-    return [*session.history, *session.call.conversation.recent_turns(10_000)]
+    return [*session.history, *session.call.conversation.items]
 
 
 def is_quiet(call: RealtimeCall) -> bool:

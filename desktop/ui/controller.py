@@ -28,6 +28,7 @@ from desktop.core.call.errors import CallError
 from desktop.core.call.retry import RetryPolicy, RetryWait, with_retry
 from desktop.core.call.rollover import RolloverPolicy
 from desktop.core.call.state import CallState, CallStatus
+from desktop.core.events.payloads import Usage
 from desktop.core.pricing import PriceTable, format_cost
 from desktop.ui.continuity import ContinuityMixin, Resume
 
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from desktop.core.call.engine import RealtimeCall
     from desktop.core.conversation.model import Conversation
     from desktop.core.events.client import ClientEvent
-    from desktop.core.events.payloads import Usage
     from desktop.core.events.server import ServerEvent
     from desktop.core.profiles.profile import ProviderProfile
     from desktop.core.secrets import KeyStore
@@ -111,14 +111,8 @@ class _Session:
     api_key: str | None = None  # for a rollover into a new call (never shown or saved)
     rollover: asyncio.Task[None] | None = None
     image_logged_at: float = float("-inf")  # avatar frames: the last one in the event log
-    earlier_usage: Any = None  # Usage of the calls this one continues (a rollover)
+    earlier_usage: Usage = field(default_factory=Usage)  # of the calls this one continues
     history: list[Any] = field(default_factory=list)  # their turns, carried into this one
-
-    def __post_init__(self) -> None:
-        if self.earlier_usage is None:
-            from desktop.core.events.payloads import Usage
-
-            self.earlier_usage = Usage()
     images_unlogged: int = 0
 
 
@@ -325,7 +319,7 @@ class CallController(ContinuityMixin, QObject):
         self._session = session
         if attempt == 1:
             self.session_started.emit(f"{profile.name} · {time.strftime('%H:%M')}")
-        self.usage_changed.emit(0, format_cost(self.prices.estimate(config.model, _zero())))
+        self.usage_changed.emit(0, format_cost(self.prices.estimate(config.model, Usage())))
         try:
             await call.connect()
         except asyncio.CancelledError:
@@ -715,12 +709,6 @@ class CallController(ContinuityMixin, QObject):
             self.notice.emit(
                 "Something went wrong in the background; the log has details.", "internal"
             )
-
-
-def _zero() -> Usage:
-    from desktop.core.events.payloads import Usage
-
-    return Usage()
 
 
 def _idle_turns() -> Any:

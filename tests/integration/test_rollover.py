@@ -111,7 +111,7 @@ def test_carry_over_keeps_the_most_recent_text_within_the_budget() -> None:
     for i in range(6):
         conversation.add_local_user_text(f"message {i} " + "x" * 90)
     policy = replace(RolloverPolicy(), carry_turns=4, carry_chars=250)
-    events = carry_over(conversation, policy)
+    events = carry_over(conversation.items, policy)
     texts = [e.payload["item"]["content"][0]["text"] for e in events]
     assert [t.split()[1] for t in texts] == ["4", "5"]  # newest two fit, oldest first
     ids = [e.payload["item"]["id"] for e in events]

@@ -27,7 +27,7 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from desktop.core.audio.channel import DeviceChannel, Handle
+from desktop.core.audio.channel import DeviceChannel, DeviceEnd, Handle
 from desktop.core.audio.devices import SYSTEM_DEFAULT
 from desktop.core.audio.edges import SoundEdges
 from desktop.core.audio.frames import (
@@ -68,7 +68,7 @@ class _InputState:
         self.resampler = Resampler(opened.samplerate, RATE) if opened.samplerate != RATE else None
 
 
-class MicrophoneTrack(MediaStreamTrack):
+class MicrophoneTrack(DeviceEnd, MediaStreamTrack):
     kind = "audio"
 
     def __init__(
@@ -123,20 +123,6 @@ class MicrophoneTrack(MediaStreamTrack):
         self._loop = asyncio.get_running_loop()
         if not self._channel.is_open:
             await self._channel.open(self.device)
-
-    async def switch_device(self, name: str) -> None:
-        """Capture from `name` from now on, without a gap; raises AudioError (keeping the
-        current device) when it cannot be opened."""
-        if self._channel.is_open:
-            await self._channel.switch(name)
-        self.device = name
-
-    def devices_changed(self, present: set[str]) -> None:
-        self._channel.devices_changed(present)
-
-    @property
-    def channel(self) -> DeviceChannel:
-        return self._channel
 
     def stop(self) -> None:
         super().stop()
@@ -213,11 +199,11 @@ class MicrophoneTrack(MediaStreamTrack):
         end_age = max(0.0, age - frames / handle.samplerate)
         chunks = self._chunker.push(mono)
         for i, chunk in enumerate(chunks):
-            self.meter.feed(chunk)  # the raw microphone, before any processing
+            peak = self.meter.feed(chunk)  # the raw microphone, before any processing
             # When speech ends, on the ADC clock. The raw signal: processing delays it
             # (~20 ms measured with echo cancellation on).
             back = self._chunker.pending + (len(chunks) - i) * CHUNK_SAMPLES
-            self.edges.feed(chunk, now - end_age - back / RATE, RATE)
+            self.edges.feed(chunk, now - end_age - back / RATE, RATE, peak)
             if self.processor is not None:
                 delay = (end_age + (self._chunker.pending + CHUNK_SAMPLES) / RATE) * 1000
                 chunk = self.processor.process_capture(chunk, delay)

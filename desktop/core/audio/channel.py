@@ -304,3 +304,21 @@ class DeviceChannel:
             return
         with contextlib.suppress(RuntimeError):  # the loop is shutting down
             loop.call_soon_threadsafe(fn, *args)
+
+
+class DeviceEnd:
+    """What the microphone and the speaker share: the device chosen by name and the
+    channel that keeps it open (and moves it without a gap)."""
+
+    device: str
+    _channel: DeviceChannel
+
+    async def switch_device(self, name: str) -> None:
+        """Use `name` from now on, without a gap. Raises AudioError (and keeps the current
+        device) when it cannot be opened."""
+        if self._channel.is_open:
+            await self._channel.switch(name)
+        self.device = name
+
+    def devices_changed(self, present: set[str]) -> None:
+        self._channel.devices_changed(present)

@@ -30,12 +30,15 @@ class SoundEdges:
         self._sounding = False
         self._last_loud: float | None = None
 
-    def feed(self, samples: np.ndarray, t0: float, rate: int) -> None:
-        """int16 `samples` whose first one is at monotonic time `t0` (any thread)."""
+    def feed(self, samples: np.ndarray, t0: float, rate: int, peak: int | None = None) -> None:
+        """int16 `samples` whose first one is at monotonic time `t0` (any thread); `peak`
+        when the caller has it already (the level meter measured the same samples)."""
         n = len(samples)
         if not n:
             return
-        if max(int(samples.max()), -int(samples.min())) >= self.threshold:
+        if peak is None:
+            peak = max(int(samples.max()), -int(samples.min()))
+        if peak >= self.threshold:
             loud = np.flatnonzero(np.abs(samples.astype(np.int32)) >= self.threshold)
             first = t0 + loud[0] / rate
             if not self._sounding:

@@ -51,11 +51,12 @@ class LevelMeter:
         self._hold_at = 0.0
         self.last = Level.silent()
 
-    def feed(self, samples: np.ndarray) -> None:
-        """Add int16 samples (any thread). Called per 10 ms, not per device block: numpy's
-        fixed cost per call is what matters at these sizes."""
+    def feed(self, samples: np.ndarray) -> int:
+        """Add int16 samples (any thread); returns their peak, for others on the same
+        audio thread. Called per 10 ms, not per device block: numpy's fixed cost per call
+        is what matters at these sizes."""
         if not len(samples):
-            return
+            return 0
         wide = samples.astype(np.float32)
         sumsq = float(np.dot(wide, wide))
         peak = max(int(samples.max()), -int(samples.min()))
@@ -63,6 +64,7 @@ class LevelMeter:
             self._sumsq += sumsq
             self._count += len(samples)
             self._peak = max(self._peak, peak)
+        return peak
 
     def read(self, now: float | None = None) -> Level:
         """The level since the previous read (loop thread)."""

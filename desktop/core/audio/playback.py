@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from desktop.core.audio.channel import DeviceChannel, Handle
+from desktop.core.audio.channel import DeviceChannel, DeviceEnd, Handle
 from desktop.core.audio.devices import SYSTEM_DEFAULT
 from desktop.core.audio.edges import SoundEdges
 from desktop.core.audio.frames import CHUNK_SAMPLES, RATE, Chunker, FrameConverter, Resampler
@@ -50,7 +50,7 @@ class _OutputState:
         self.pace: collections.deque[tuple[float, int]] = collections.deque()  # (time, frames)
 
 
-class Speaker:
+class Speaker(DeviceEnd):
     """An audio sink: `await start(track)`, `await stop()`, `clear()`."""
 
     def __init__(
@@ -112,20 +112,6 @@ class Speaker:
         """Silence at once: drop everything queued (the user interrupted)."""
         self.playout.clear()
         self._flush = True
-
-    async def switch_device(self, name: str) -> None:
-        """Move playback to `name` without a gap. Raises AudioError (and keeps playing on the
-        current device) when it cannot be opened."""
-        if self._channel.is_open:
-            await self._channel.switch(name)
-        self.device = name
-
-    def devices_changed(self, present: set[str]) -> None:
-        self._channel.devices_changed(present)
-
-    @property
-    def channel(self) -> DeviceChannel:
-        return self._channel
 
     def stats(self) -> SpeakerStats:
         return SpeakerStats(

@@ -44,9 +44,6 @@ class RetryPolicy:
         return base * (1 + spread)
 
 
-NO_RETRY = RetryPolicy(attempts=1)
-
-
 @dataclass(frozen=True)
 class RetryWait:
     """Shown while waiting: why the last attempt failed, and when the next one starts."""

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from desktop.core.conversation.model import Conversation, Turn
+from desktop.core.conversation.model import Turn
 from desktop.core.events import client as ce
 from desktop.core.events.client import ClientEvent, Role
 
@@ -38,22 +38,18 @@ class RolloverPolicy:
         return start, max(start, limit_s - self.last_moment_s)
 
 
-def carry_over(
-    source: Conversation | Sequence[Turn], policy: RolloverPolicy
-) -> list[ClientEvent]:
-    """The recent messages as `conversation.item.create` events, oldest first, each with
-    an id of our own so the new conversation can recognise and hide them. `source` is a
-    conversation, or the turns of several (a chain of rolled-over or reconnected calls)."""
-    if isinstance(source, Conversation):
-        source = source.recent_turns(policy.carry_turns, messages_only=True)
-    turns = [
+def carry_over(turns: Sequence[Turn], policy: RolloverPolicy) -> list[ClientEvent]:
+    """The recent messages among `turns` (one call's, or a chain of rolled-over or
+    reconnected calls') as `conversation.item.create` events, oldest first, each with an
+    id of our own so the new conversation can recognise and hide them."""
+    messages = [
         t
-        for t in list(source)[-policy.carry_turns :]
+        for t in turns
         if t.kind == "message" and t.text.strip() and t.role in ("user", "assistant")
-    ]
+    ][-policy.carry_turns :]
     kept: list[tuple[Role, str]] = []
     budget = policy.carry_chars
-    for turn in reversed(turns):
+    for turn in reversed(messages):
         text = turn.text.strip()
         if len(text) > budget:
             break
@@ -88,7 +84,7 @@ async def roll_over(
     Raises CallError when `new` cannot connect: `old` is untouched and goes on."""
     await new.connect()
     new.set_audio_source(old.detach_media())
-    events = carry_over(old.conversation if history is None else history, policy)
+    events = carry_over(old.conversation.items if history is None else history, policy)
     replay(new, events)
     log.info("rolled over into a new session, %d turns carried", len(events))
     return len(events)
