@@ -75,19 +75,26 @@ def default_audio(settings: AppSettings) -> Audio | None:
     """The real microphone and speaker, with the user's devices and processing choices."""
     from desktop.core.audio.devices import SYSTEM_DEFAULT
     from desktop.core.audio.path import AudioPath
-    from desktop.core.audio.processing import ProcessingSettings
 
     audio = settings.audio
     # The settings say "" for the system default; the audio package has its own name.
     return AudioPath(
         audio.input_device or SYSTEM_DEFAULT,
         audio.output_device or SYSTEM_DEFAULT,
-        settings=ProcessingSettings(
-            echo_cancellation=audio.echo_cancellation,
-            noise_suppression=audio.noise_suppression,
-            high_pass_filter=audio.high_pass,
-            auto_gain_control=audio.auto_gain,
-        ),
+        settings=processing_settings(settings),
+    )
+
+
+def processing_settings(settings: AppSettings) -> Any:  # noqa: ANN401 - ProcessingSettings
+    """The settings' echo cancellation, noise suppression, high-pass and gain choices."""
+    from desktop.core.audio.processing import ProcessingSettings
+
+    audio = settings.audio
+    return ProcessingSettings(
+        echo_cancellation=audio.echo_cancellation,
+        noise_suppression=audio.noise_suppression,
+        high_pass_filter=audio.high_pass,
+        auto_gain_control=audio.auto_gain,
     )
 
 
@@ -689,6 +696,9 @@ class CallController(ContinuityMixin, QObject):
                 self.spawn(audio.switch_input(settings.audio.input_device), "switch-input")
             if settings.audio.output_device != old.audio.output_device:
                 self.spawn(audio.switch_output(settings.audio.output_device), "switch-output")
+            processing = processing_settings(settings)
+            if processing != processing_settings(old):
+                audio.set_processing(processing)  # echo cancellation etc., mid-call
 
     # -- tasks ----------------------------------------------------------------------------
 

@@ -311,3 +311,29 @@ def test_search_copy_and_export(gui: Gui, make_window: WindowFactory, tmp_path: 
     assert [t.role for t in loaded.items] == ["user", "assistant"]
     assert not window.export_to(tmp_path / "missing" / "t.md", "md")
     assert any("Could not save" in n for n in window.notices.texts())
+
+
+def test_echo_cancellation_switched_off_in_settings_applies_mid_call(
+    gui: Gui, make_window: WindowFactory
+) -> None:
+    """The audio path's own processor (no devices needed to switch it) follows Settings."""
+    from desktop.core.audio.path import AudioPath
+    from desktop.core.settings.schema import AppSettings
+    from desktop.ui.controller import processing_settings
+
+    def audio(settings: AppSettings) -> AudioPath:
+        return AudioPath(
+            use_input=False, use_output=False, settings=processing_settings(settings)
+        )
+
+    window = make_window(audio_factory=audio)
+    connect(gui, window)
+    path = window.controller.audio
+    assert isinstance(path, AudioPath) and path.processor.settings.echo_cancellation
+    changed = AppSettings()
+    changed.audio.echo_cancellation = False
+    changed.audio.noise_suppression = False
+    gui.do(lambda: window.apply_settings(changed))
+    assert not path.processor.settings.echo_cancellation
+    assert not path.processor.settings.noise_suppression
+    assert path.processor.settings.high_pass_filter  # what was not changed stays

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TypeVar
 
 from desktop.core.audio.capture import MicrophoneTrack
@@ -125,17 +125,9 @@ class AudioPath:
 
     # -- runtime controls ----------------------------------------------------------------
 
-    def set_aec(self, on: bool) -> None:
-        self.processor.configure(echo_cancellation=on)
-
-    def set_ns(self, on: bool) -> None:
-        self.processor.configure(noise_suppression=on)
-
-    def set_hpf(self, on: bool) -> None:
-        self.processor.configure(high_pass_filter=on)
-
-    def set_agc(self, on: bool) -> None:
-        self.processor.configure(auto_gain_control=on)
+    def set_processing(self, settings: ProcessingSettings) -> None:
+        """Switch echo cancellation, noise suppression, high-pass or gain mid-call."""
+        self.processor.configure(**asdict(settings))
 
     async def switch_input(self, name: str) -> bool:
         """Capture from `name` from now on; False (with a notice) if it cannot be opened."""

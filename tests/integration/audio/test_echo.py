@@ -10,6 +10,7 @@ One call's audio path, measured on what would be sent to the server:
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import numpy as np
 
@@ -68,7 +69,8 @@ async def test_echo_is_cancelled_and_barge_in_still_comes_through(pulse: PulseAu
         await path.sink.start(ArrayTrack(REPLY))
         await asyncio.sleep(1.6)
         windows["echo, cancellation off"] = (t0 + 0.5, t0 + 1.5)
-        path.set_aec(True)  # as from the settings switch, mid-reply
+        # As from the settings switch, mid-reply:
+        path.set_processing(replace(path.processor.settings, echo_cancellation=True))
         await asyncio.sleep(3.4)  # the canceller adapts (in under 0.5 s, measured)
         windows["echo, cancellation on"] = (t0 + 3.0, t0 + 5.0)
         barge_in = loop.time()
