@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import sys
 import time
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from desktop.cli.printer import Printer
 from desktop.core.call.errors import CallError
-from desktop.core.call.state import CallState, CallStatus
+from desktop.core.call.state import CallState
 from desktop.core.profiles import BUILTIN_PROFILES, InvalidBaseUrl, get_profile
 from desktop.core.session import TurnDetection, TurnMode, default_config
 from desktop.core.session.config import SessionConfig
 
 if TYPE_CHECKING:  # the engine (aiortc, av) loads only when a call is made
     from desktop.core.call.engine import RealtimeCall
-    from desktop.core.conversation.model import TurnChange
-    from desktop.core.events.client import ClientEvent
-    from desktop.core.events.server import ServerEvent
 
 # After the last input, wait this long with nothing happening before hanging up: spoken
 # input needs the server's silence detection to end the turn; typed input does not.
@@ -65,77 +61,6 @@ def run(args: argparse.Namespace) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-
-
-class Printer:
-    """Transcript lines for people, or JSON lines for programs; always one line per fact."""
-
-    def __init__(self, json_mode: bool) -> None:
-        self.json_mode = json_mode
-        self.t0 = time.monotonic()
-        self._printed: set[tuple[str, str, str]] = set()
-
-    def _emit(self, kind: str, **data: Any) -> None:
-        data = {"kind": kind, "t_ms": round((time.monotonic() - self.t0) * 1000, 1), **data}
-        print(json.dumps(data, ensure_ascii=False), flush=True)
-
-    def state(self, status: CallStatus) -> None:
-        if self.json_mode:
-            self._emit("state", state=status.state.value, reason=status.reason or None)
-        elif status.state is CallState.CONNECTED:
-            print("connected", file=sys.stderr, flush=True)
-
-    def received(self, event: ServerEvent) -> None:
-        self._event("in", event.type, event.raw)
-
-    def sent(self, event: ClientEvent) -> None:
-        self._event("out", event.type, event.to_dict())
-
-    def _event(self, direction: str, event_type: str, body: dict) -> None:
-        if self.json_mode:
-            from desktop.core.events.client import redacted
-
-            self._emit("event", direction=direction, type=event_type, event=redacted(body))
-
-    def finished_turn(self, change: TurnChange) -> None:
-        """Print each turn once, when it is final (deltas are for the window)."""
-        turn = change.turn
-        if turn.status in ("completed", "interrupted", "cancelled", "failed") and turn.text:
-            key = (turn.item_id, turn.status, turn.text)
-            if key not in self._printed:
-                self._printed.add(key)
-                self.turn(turn.role, turn.text, turn.status)
-
-    def turn(self, role: str, text: str, status: str) -> None:
-        if self.json_mode:
-            self._emit("transcript", role=role, text=text, status=status)
-        else:
-            who = "You" if role == "user" else "Assistant"
-            mark = " (interrupted)" if status == "interrupted" else ""
-            print(f"{who}: {text}{mark}", flush=True)
-
-    def notice(self, text: str) -> None:
-        if self.json_mode:
-            self._emit("notice", text=text)
-        else:
-            print(f"note: {text}", file=sys.stderr, flush=True)
-
-    def timings(self, call: RealtimeCall) -> None:
-        if self.json_mode:
-            self._emit(
-                "timings",
-                stages_ms=call.timings.durations_ms(),
-                setup_ms=call.timings.total_setup_ms(),
-            )
-
-    def failure(self, exc: CallError) -> None:
-        stage = exc.stage.value if exc.stage else "setup"
-        if self.json_mode:
-            self._emit("failed", stage=stage, reason=exc.message, details=exc.details)
-        line = f"talkline: failed while {stage}: {exc.message}"
-        if exc.details and exc.details not in exc.message:
-            line += f" (server said: {exc.details})"
-        print(line, file=sys.stderr, flush=True)
 
 
 def _config(args: argparse.Namespace, profile) -> SessionConfig:  # noqa: ANN001
