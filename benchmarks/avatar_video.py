@@ -71,8 +71,8 @@ def run_window(base_url: str, args: argparse.Namespace) -> int:
     from desktop.core.call.state import CallState
     from desktop.core.secrets import KeyStore
     from desktop.core.settings.schema import AppSettings
+    from desktop.core.talk.audio import no_audio
     from desktop.ui.app import build_window
-    from desktop.ui.controller import no_audio
 
     app = QApplication.instance() or QApplication([])
     loop = qasync.QEventLoop(app)

@@ -93,8 +93,8 @@ def measure(seconds: float, *, with_audio: bool, offscreen: bool, with_stats: bo
 
     from desktop.core.call.state import CallState
     from desktop.core.settings.schema import AppSettings
+    from desktop.core.talk.audio import default_audio, no_audio
     from desktop.ui.app import build_window
-    from desktop.ui.controller import default_audio, no_audio
     from desktop.ui.gc_guard import MainThreadGc
 
     app = QApplication([sys.argv[0]])

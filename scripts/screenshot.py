@@ -84,8 +84,8 @@ def asyncio_main(out: Path, pulse: object | None) -> int:
 
     from desktop.core.call.state import CallState
     from desktop.core.settings.schema import AppSettings
+    from desktop.core.talk.audio import default_audio, no_audio
     from desktop.ui.app import build_window
-    from desktop.ui.controller import default_audio, no_audio
 
     app = QApplication([sys.argv[0]])
     app.setApplicationName("Talkline")

@@ -60,10 +60,10 @@ def shoot(out: Path, seconds: float, pulse: object | None) -> int:
 
     from desktop.core.call.state import CallState
     from desktop.core.settings.schema import AppSettings
+    from desktop.core.talk.audio import default_audio, no_audio
     from desktop.localserver.impairment import Impairment
     from desktop.localserver.server import LocalRealtimeServer
     from desktop.ui.app import build_window
-    from desktop.ui.controller import default_audio, no_audio
     from tests.integration.audio.signals import speech_like
 
     app = QApplication([sys.argv[0]])

@@ -43,6 +43,8 @@ def _run_window(args: argparse.Namespace) -> int:
     try:
         from desktop.ui.app import run
     except ImportError as exc:
+        if not (exc.name or "").startswith("PySide6"):
+            raise  # our own module: a bug to see, not a message to hide it behind
         print(f"talkline: the window cannot start: {exc}", file=sys.stderr)
         return 1
     return run(args)

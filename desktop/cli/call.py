@@ -1,22 +1,31 @@
-"""`talkline call`: a headless call, for scripts, benchmarks and support."""
+"""`talkline call`: a headless call, for scripts, benchmarks and support.
+
+It drives the same `TalkSession` as the window: the same retries (it prints each wait),
+reconnects after a dropped network, rollovers, and the default microphone and speaker
+through the same `AudioPath` (or WAV files for either side).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import time
-from contextlib import AsyncExitStack
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from desktop.cli.printer import Printer
 from desktop.core.call.errors import CallError
-from desktop.core.call.state import CallState
-from desktop.core.profiles import BUILTIN_PROFILES, InvalidBaseUrl, get_profile
-from desktop.core.session import TurnDetection, TurnMode, default_config
-from desktop.core.session.config import SessionConfig
+from desktop.core.call.state import CallState, CallStatus
+from desktop.core.profiles import BUILTIN_PROFILES
+from desktop.core.session import TurnMode
+from desktop.core.settings.schema import AppSettings, AudioSettings
 
 if TYPE_CHECKING:  # the engine (aiortc, av) loads only when a call is made
+    from desktop.core.audio.files import WavFileTrack
     from desktop.core.call.engine import RealtimeCall
+    from desktop.core.stats.sampler import Sampler
+    from desktop.core.talk.audio import Audio, AudioFactory
+    from desktop.core.talk.session import Notice, TalkSession
 
 # After the last input, wait this long with nothing happening before hanging up: spoken
 # input needs the server's silence detection to end the turn; typed input does not.
@@ -24,7 +33,7 @@ IDLE_AFTER_SPEECH = 1.5
 IDLE_AFTER_TEXT = 0.3
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("call", help="connect, talk, hang up (headless)")
     p.add_argument("--provider", default="local", choices=list(BUILTIN_PROFILES))
     p.add_argument("--base-url", help="override the provider's base URL")
@@ -32,8 +41,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--voice")
     p.add_argument("--instructions")
     p.add_argument("--say", help="send this text as a typed turn once connected")
-    p.add_argument("--mic-wav", metavar="IN.wav", help="use a WAV file as the microphone")
-    p.add_argument("--record-wav", metavar="OUT.wav", help="save what the assistant says")
+    p.add_argument(
+        "--mic-wav", metavar="IN.wav", help="use a WAV file as the microphone (not the device)"
+    )
+    p.add_argument(
+        "--record-wav", metavar="OUT.wav", help="save what the assistant says (not the speaker)"
+    )
+    p.add_argument("--input-device", metavar="NAME", help="microphone (see `talkline devices`)")
+    p.add_argument("--output-device", metavar="NAME", help="speaker (see `talkline devices`)")
+    p.add_argument(
+        "--no-echo-cancellation", action="store_true", help="turn the echo canceller off"
+    )
     p.add_argument("--seconds", type=float, help="stay connected this long (default: until done)")
     p.add_argument(
         "--turns",
@@ -51,6 +69,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=run)
 
+    d = sub.add_parser("devices", help="list the microphones and speakers by name")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(func=run_devices)
+
 
 def run(args: argparse.Namespace) -> int:
     printer = Printer(json_mode=args.json)
@@ -63,88 +85,125 @@ def run(args: argparse.Namespace) -> int:
         return 130
 
 
-def _config(args: argparse.Namespace, profile) -> SessionConfig:  # noqa: ANN001
-    from dataclasses import replace
-
-    cfg = default_config(profile)
-    cfg = replace(
-        cfg,
-        model=args.model or cfg.model,
-        voice=args.voice or cfg.voice,
-        instructions=args.instructions or cfg.instructions,
-        turn_detection=TurnDetection(mode=TurnMode(args.turns)),
-        output_modalities=("text",) if args.text_only else ("audio",),
+def settings_from(args: argparse.Namespace) -> AppSettings:
+    """The command line as the same settings the window keeps (never a key)."""
+    settings = AppSettings(provider=args.provider)
+    ps = settings.provider_settings(args.provider)
+    ps.base_url = args.base_url or ""
+    ps.model = args.model or ""
+    ps.voice = args.voice or ""
+    ps.instructions = args.instructions or ""
+    ps.turn_mode = args.turns
+    ps.output_text_only = args.text_only
+    settings.audio = replace(
+        AudioSettings(),
+        input_device=args.input_device or "",
+        output_device=args.output_device or "",
+        echo_cancellation=not args.no_echo_cancellation,
     )
-    return cfg
+    return settings
 
 
-async def _call(args: argparse.Namespace, printer: Printer) -> int:
-    from desktop.core.audio.files import WavFileTrack, WavRecorder
-    from desktop.core.call.engine import RealtimeCall
-    from desktop.core.secrets import KeyStore
+def audio_factory(args: argparse.Namespace) -> AudioFactory:
+    """The default devices through `AudioPath`, each side replaced by a WAV file if asked.
+    A fresh set for every connect attempt (a track ends with the call that used it)."""
 
-    profile = get_profile(args.provider)
-    async with AsyncExitStack() as stack:
-        if profile.id == "local" and not args.base_url:
-            from desktop.localserver.server import LocalRealtimeServer
-
-            server = LocalRealtimeServer()
-            base = await server.start()
-            stack.push_async_callback(server.stop)
-            profile = profile.with_base_url(base)
-        elif args.base_url:
-            try:
-                profile = profile.with_base_url(args.base_url)
-            except InvalidBaseUrl as exc:
-                raise CallError(str(exc)) from exc
-        key, _source = KeyStore().resolve(profile) if profile.requires_key else (None, None)
+    def make(settings: AppSettings) -> Audio | None:
+        from desktop.core.audio.files import WavFileTrack, WavRecorder
+        from desktop.core.talk.audio import TrackAudio, default_audio
 
         source = WavFileTrack(args.mic_wav) if args.mic_wav else None
         sink = WavRecorder(args.record_wav) if args.record_wav else None
+        if source is None and sink is None:
+            return default_audio(settings)
+        devices = None
         if source is None or sink is None:
-            source, sink = await _devices(source, sink, printer)
+            devices = default_audio(settings, use_input=source is None, use_output=sink is None)
+        return TrackAudio(source, sink, devices=devices)
 
-        call = RealtimeCall(
-            profile, _config(args, profile), api_key=key, audio_source=source, audio_sink=sink
-        )
-        activity = Activity()
-        call.status_changed.connect(printer.state)
-        call.event_received.connect(printer.received)
-        call.event_sent.connect(printer.sent)
-        call.event_received.connect(lambda _e: activity.touch())
-        call.notice.connect(printer.notice)
-        call.conversation.changed.connect(printer.finished_turn)
-        stack.push_async_callback(call.close)
-        sampler = _sampler(call, source, sink) if args.stats_json else None
+    return make
 
-        await call.connect()
+
+async def _call(args: argparse.Namespace, printer: Printer) -> int:
+    from desktop.core.talk.session import TalkSession
+    from desktop.localserver.launcher import LocalServerLauncher
+
+    settings = settings_from(args)
+    try:
+        settings.profile()
+    except ValueError as exc:  # an unusable base URL: one sentence, before anything opens
+        raise CallError(str(exc)) from exc
+    session = TalkSession(
+        settings, audio_factory=audio_factory(args), local_server=LocalServerLauncher()
+    )
+    activity = Activity()
+    _wire(session, printer, activity)
+    stats = CallFigures(session) if args.stats_json else None
+    try:
+        task = session.connect()
+        assert task is not None
+        await task
+        call = session.call
+        if session.state is not CallState.CONNECTED or call is None:
+            raise _failure(session.status)
         printer.timings(call)
         if args.say:
-            call.send_text(args.say)
+            session.send_text(args.say)
             activity.touch()
-        await _wait_until_done(call, args, source, activity)
-        failed = call.state is CallState.FAILED
+        await _wait_until_done(session, args, activity)
+        failed = session.state is CallState.FAILED
+        sampler = stats.sampler if stats is not None else None
         if sampler is not None and not failed:
             await sampler.sample()  # the last moments of a short call count too
-        await call.close()
+        await session.hang_up()
         if sampler is not None:
             _save_stats(sampler, args.stats_json, printer)
         if failed:
-            raise CallError(
-                call.status.reason, stage=call.status.stage, details=call.status.details
-            )
+            raise _failure(session.status)
+    finally:
+        await session.shutdown()
     return 0
 
 
-def _sampler(call: RealtimeCall, source, sink):  # noqa: ANN001, ANN202
-    from desktop.core.stats.sampler import Sampler
+def _wire(session: TalkSession, printer: Printer, activity: Activity) -> None:
+    def on_status(status: CallStatus) -> None:
+        printer.state(status)
+        if status.state is CallState.WAITING:
+            printer.notice(status.reason)  # "… Trying again in 2 s (attempt 2 of 4)."
 
-    sampler = Sampler(call, source=source, sink=sink)
-    sampler.start()
-    return sampler
+    def on_notice(notice: Notice) -> None:
+        printer.notice(notice.text)
+
+    session.status_changed.connect(on_status)
+    session.event_received.connect(printer.received)
+    session.event_received.connect(lambda _event: activity.touch())
+    session.event_sent.connect(printer.sent)
+    session.notice.connect(on_notice)
+    session.turn_changed.connect(printer.finished_turn)
 
 
-def _save_stats(sampler, path: str, printer: Printer) -> None:  # noqa: ANN001
+class CallFigures:
+    """--stats-json: the quality figures of the call that is up (a rollover starts anew)."""
+
+    def __init__(self, session: TalkSession) -> None:
+        self.session = session
+        self.sampler: Sampler | None = None
+        session.connected.connect(self._start)
+
+    def _start(self, call: RealtimeCall) -> None:
+        from desktop.core.stats.sampler import Sampler
+
+        if self.sampler is not None:
+            self.sampler.stop()
+        self.sampler = Sampler(call, self.session.audio)
+        self.sampler.start()
+
+
+def _failure(status: CallStatus) -> CallError:
+    return CallError(status.reason or "The call ended.", stage=status.stage, details=status.details)
+
+
+def _save_stats(sampler: Sampler, path: str, printer: Printer) -> None:
     from pathlib import Path
 
     from desktop.core.stats.export import write
@@ -156,20 +215,6 @@ def _save_stats(sampler, path: str, printer: Printer) -> None:  # noqa: ANN001
         printer.notice(f"could not save the call statistics to {path}: {exc.strerror or exc}")
 
 
-async def _devices(source, sink, printer: Printer):  # noqa: ANN001, ANN202
-    """The default microphone and speaker, where there are any; a call works without."""
-    try:
-        from desktop.core.audio.path import open_default_devices
-    except ImportError:
-        return source, sink
-    mic, speaker, notes = await open_default_devices(
-        want_mic=source is None, want_speaker=sink is None
-    )
-    for note in notes:
-        printer.notice(note)
-    return source or mic, sink or speaker
-
-
 class Activity:
     def __init__(self) -> None:
         self.last = time.monotonic()
@@ -179,23 +224,23 @@ class Activity:
 
 
 async def _wait_until_done(
-    call: RealtimeCall, args: argparse.Namespace, source, activity: Activity
+    session: TalkSession, args: argparse.Namespace, activity: Activity
 ) -> None:
-    from desktop.core.audio.files import WavFileTrack
-
-    # noqa: ANN001, E501
+    """Until --seconds pass, the input is answered, or Ctrl+C (interactive); a reconnect
+    or a rollover on the way is waited through."""
     deadline = time.monotonic() + args.seconds if args.seconds else None
     interactive = not args.say and not args.mic_wav and deadline is None
-    while call.state is CallState.CONNECTED:
+    while session.state.is_active:
         await asyncio.sleep(0.05)
         now = time.monotonic()
         if deadline is not None:
             if now >= deadline:
                 return
             continue
-        if interactive:
-            continue  # until Ctrl+C
-        if isinstance(source, WavFileTrack) and not source.finished.is_set():
+        call = session.call
+        if interactive or session.state is not CallState.CONNECTED or call is None:
+            continue  # until Ctrl+C; or a reconnect is under way
+        if _still_playing(session.audio):
             activity.touch()
             continue
         state = call.turns.state
@@ -203,3 +248,41 @@ async def _wait_until_done(
         idle = IDLE_AFTER_SPEECH if args.mic_wav else IDLE_AFTER_TEXT
         if not busy and now - activity.last > idle:
             return
+
+
+def _still_playing(audio: Audio | None) -> bool:
+    """A WAV microphone that has not been read to its end yet."""
+    from desktop.core.audio.files import WavFileTrack
+
+    source = audio.source if audio is not None else None
+    return isinstance(source, WavFileTrack) and not _finished(source)
+
+
+def _finished(track: WavFileTrack) -> bool:
+    return track.finished.is_set()
+
+
+def run_devices(args: argparse.Namespace) -> int:
+    """`talkline devices`: the names --input-device / --output-device take."""
+    import json
+
+    from desktop.core.audio.devices import list_devices
+
+    listing = {kind: list_devices(kind) for kind in ("input", "output")}
+    if args.json:
+        data = {
+            kind: [{"name": d.name, "label": d.label, "default": d.is_default} for d in devs]
+            for kind, devs in listing.items()
+        }
+        print(json.dumps(data, ensure_ascii=False))
+        return 0
+    for kind, devices in listing.items():
+        print("Microphones:" if kind == "input" else "Speakers:")
+        if len(devices) <= 1:
+            print("  (none found)")
+        for device in devices:
+            label = f"  {device.name}"
+            if device.label != device.name:
+                label += f"  — {device.label}"
+            print(label)
+    return 0

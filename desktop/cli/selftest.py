@@ -251,45 +251,49 @@ async def check_window(loop: asyncio.AbstractEventLoop) -> Result:
 
 async def check_call() -> Result:
     """A second of test signal goes out as the microphone over a real WebRTC connection to
-    the in-process local server, whose echo must bring the same sound back."""
+    the in-process local server, whose echo must bring the same sound back. It goes
+    through the same conversation session as the window and `talkline call`."""
     import numpy as np
 
     from desktop.core.audio.files import WavFileTrack, WavRecorder
-    from desktop.core.call.engine import RealtimeCall
-    from desktop.core.call.errors import CallError
-    from desktop.core.profiles import get_profile
-    from desktop.core.session import default_config
-    from desktop.localserver.server import LocalRealtimeServer
+    from desktop.core.call.state import CallState
+    from desktop.core.settings.schema import AppSettings
+    from desktop.core.talk.audio import Audio, TrackAudio
+    from desktop.core.talk.session import TalkSession
+    from desktop.localserver.launcher import LocalServerLauncher
 
     sent = probe_signal(1.0)
-    # Silence after the signal lets the server's voice detection end the turn.
-    mic = WavFileTrack(np.concatenate([sent, np.zeros(RATE, np.int16)]), lead_in_seconds=0.3)
     speaker = WavRecorder()
-    server = LocalRealtimeServer()
-    call: RealtimeCall | None = None
+
+    def audio(_settings: AppSettings) -> Audio:
+        # Silence after the signal lets the server's voice detection end the turn.
+        samples = np.concatenate([sent, np.zeros(RATE, np.int16)])
+        return TrackAudio(WavFileTrack(samples, lead_in_seconds=0.3), speaker)
+
+    session = TalkSession(
+        AppSettings(), audio_factory=audio, local_server=LocalServerLauncher()
+    )
+    replied = asyncio.Event()
+
+    def on_change(change: Any) -> None:
+        if change.turn.role == "assistant" and change.turn.status == "completed":
+            replied.set()
+
+    session.turn_changed.connect(on_change)
     try:
-        base_url = await server.start("127.0.0.1")
-        profile = get_profile("local").with_base_url(base_url)
-        call = RealtimeCall(profile, default_config(profile), audio_source=mic, audio_sink=speaker)
-        try:
-            await call.connect()
-        except CallError as exc:
-            return Result("call", "FAIL", f"could not connect to the local server: {exc}")
+        task = session.connect()
+        assert task is not None
+        await task
+        call = session.call
+        if session.state is not CallState.CONNECTED or call is None:
+            reason = session.status.reason or "it did not connect"
+            return Result("call", "FAIL", f"could not connect to the local server: {reason}")
         setup_ms = call.timings.total_setup_ms() or 0.0
-        replied = asyncio.Event()
-
-        def on_change(change: Any) -> None:
-            if change.turn.role == "assistant" and change.turn.status == "completed":
-                replied.set()
-
-        call.conversation.changed.connect(on_change)
         await replied.wait()
         await asyncio.sleep(0.3)  # the last frames of the echo are still in flight
         score = echo_match(speaker.samples, sent)
     finally:
-        if call is not None:
-            await call.close()
-        await server.stop()
+        await session.shutdown()
     heard = len(speaker.samples) / RATE
     if score < MATCH_THRESHOLD:
         return Result(

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QApplication
 if TYPE_CHECKING:
     from desktop.core.secrets import KeyStore
     from desktop.core.settings.schema import AppSettings
-    from desktop.ui.controller import AudioFactory
+    from desktop.core.talk.audio import AudioFactory
     from desktop.ui.main_window import MainWindow
 
 log = logging.getLogger("talkline.ui")
@@ -103,7 +103,8 @@ def build_window(
 ) -> MainWindow:
     """The main window with its controller; tests and scripts pass their own parts."""
     from desktop.core.pricing import BUILTIN_PRICES, PriceTable
-    from desktop.ui.controller import CallController, default_audio
+    from desktop.core.talk.audio import default_audio
+    from desktop.ui.controller import CallController
     from desktop.ui.global_hotkey import GlobalHotkey
     from desktop.ui.main_window import MainWindow
 
@@ -135,12 +136,8 @@ def build_window(
 
 def _load_settings() -> tuple[AppSettings, list[str], Callable[[AppSettings], object] | None]:
     from desktop.core.settings.schema import AppSettings
+    from desktop.ui.settings_store import load_settings, save_settings
 
-    try:
-        from desktop.ui.settings_store import load_settings, save_settings
-    except ImportError:
-        log.warning("no settings store; using defaults for this run")
-        return AppSettings(), [], None
     try:
         settings, problems = load_settings()
     except Exception:  # the store's own bug must not keep the window from opening

@@ -538,12 +538,8 @@ class MainWindow(QMainWindow):
     # -- settings ---------------------------------------------------------------------------
 
     def open_settings(self) -> None:
-        try:
-            from desktop.ui.settings.dialog import SettingsDialog
-        except ImportError as exc:
-            log.warning("settings dialog unavailable: %s", exc)
-            self.notices.show_notice("The settings dialog is not available.", key="settings")
-            return
+        from desktop.ui.settings.dialog import SettingsDialog
+
         dialog = SettingsDialog(self.settings, self.controller.keystore, self)
         dialog.saved.connect(self.apply_settings)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from desktop.core.call.retry import RetryPolicy  # noqa: E402
 from desktop.core.secrets import KeyStore  # noqa: E402
 from desktop.core.settings.schema import AppSettings  # noqa: E402
+from desktop.core.talk.audio import AudioFactory, no_audio  # noqa: E402
 from desktop.ui.app import build_window  # noqa: E402
-from desktop.ui.controller import AudioFactory, no_audio  # noqa: E402
 from desktop.ui.main_window import MainWindow  # noqa: E402
 
 T = TypeVar("T")
@@ -159,7 +159,7 @@ def make_window(gui: Gui, keystore: KeyStore) -> Iterator[WindowFactory]:
         if saved is not None:
             window._save = saved.append
         # Retries as in the app, with shorter pauses (a server's Retry-After still rules).
-        window.controller.retry_policy = RetryPolicy(first_delay=0.2, max_delay=1.0)
+        window.controller.session.retry_policy = RetryPolicy(first_delay=0.2, max_delay=1.0)
         windows.append(window)
         gui.do(window.show)
         gui.until(lambda: window.first_paint_at is not None, "the first paint")

@@ -14,24 +14,16 @@ from pathlib import Path
 from desktop.core.audio.files import WavRecorder
 from desktop.core.call.state import CallState
 from desktop.core.settings.schema import AppSettings
+from desktop.core.talk.audio import TrackAudio
 from desktop.localserver.impairment import Impairment
 from desktop.localserver.server import LocalRealtimeServer
 from desktop.ui.main_window import MainWindow
 from tests.gui.conftest import Gui, WindowFactory
 
 
-class RecorderAudio:
+def RecorderAudio(_settings: AppSettings) -> TrackAudio:  # noqa: N802 - an audio factory
     """No sound devices, but a sink that notes when reply audio arrives (for turn timing)."""
-
-    def __init__(self, _settings: AppSettings) -> None:
-        self.source = None
-        self.sink = WavRecorder()
-
-    async def start(self) -> None:
-        pass
-
-    async def close(self) -> None:
-        await self.sink.stop()
+    return TrackAudio(sink=WavRecorder())
 
 
 def connect(gui: Gui, window: MainWindow) -> None:

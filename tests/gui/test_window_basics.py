@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QLineEdi
 
 from desktop.core.secrets import KeyStore
 from desktop.core.settings.schema import AppSettings
-from desktop.ui.controller import default_audio
+from desktop.core.talk.audio import default_audio
 from tests.gui.conftest import Gui, WindowFactory
 from tests.gui.test_window_call import connect
 

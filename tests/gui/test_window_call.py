@@ -319,7 +319,7 @@ def test_echo_cancellation_switched_off_in_settings_applies_mid_call(
     """The audio path's own processor (no devices needed to switch it) follows Settings."""
     from desktop.core.audio.path import AudioPath
     from desktop.core.settings.schema import AppSettings
-    from desktop.ui.controller import processing_settings
+    from desktop.core.talk.audio import processing_settings
 
     def audio(settings: AppSettings) -> AudioPath:
         return AudioPath(

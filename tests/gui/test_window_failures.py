@@ -88,7 +88,7 @@ def test_wrong_key_reads_as_such_and_keeps_the_transcript(
 
 
 def connect_finished(window: MainWindow) -> bool:
-    task = window.controller._connect_task
+    task = window.controller.session._connect_task
     return task is not None and task.done()
 
 
@@ -114,7 +114,7 @@ def test_a_server_error_is_retried_and_disconnect_stops_the_retries(
     keystore.set("openai", KEY)
     fake.fail("calls", 503)
     window = make_window(openai_settings(fake.base_url))
-    window.controller.retry_policy = RetryPolicy(first_delay=30.0)  # a long pause
+    window.controller.session.retry_policy = RetryPolicy(first_delay=30.0)  # a long pause
     click(gui, window.connect_button)
     gui.until(lambda: window.controller.state is CallState.WAITING, "the wait to show")
     assert "server error (HTTP 503)" in window.state.text()

@@ -7,20 +7,9 @@ a cable is pulled): no audio and no events, so the engine's liveness check fails
 from __future__ import annotations
 
 from desktop.core.call.state import CallState
-from desktop.localserver.server import LocalRealtimeServer
+from tests.fakes.network import cut_network
 from tests.gui.conftest import Gui, WindowFactory
 from tests.gui.test_window_call import click, connect, reply_in, type_message
-
-
-def cut_network(server: LocalRealtimeServer) -> None:
-    """Everything the server's newest call would send is lost on the way."""
-    pc = server.calls[-1]._pc
-    ice = pc.sctp.transport.transport
-
-    async def lost(_data: bytes) -> None:
-        return None
-
-    ice._send = lost
 
 
 def test_a_dropped_network_reconnects_and_carries_the_conversation(

@@ -45,10 +45,6 @@ def track_open(delta: int) -> None:
         _open_streams += delta
 
 
-def open_stream_count() -> int:
-    return _open_streams
-
-
 def reinitialize() -> bool:
     """Make PortAudio enumerate devices again; only possible while none of ours is open."""
     sd = sounddevice()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -20,6 +21,7 @@ import aiohttp
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
+from desktop.core.audio.errors import AudioError
 from desktop.core.audio.gate import GatedTrack
 from desktop.core.call.errors import CallError
 from desktop.core.call.jitter import use_arrival_order
@@ -75,6 +77,7 @@ class RealtimeCall:
         http_timeout: float = 15.0,
         channel_open_timeout: float = CHANNEL_OPEN_TIMEOUT,
         liveness_timeout: float | None = 4.0,
+        conversation: Conversation | None = None,
     ) -> None:
         self.profile = profile
         self.config = config
@@ -88,7 +91,9 @@ class RealtimeCall:
 
         self.status = CallStatus(CallState.IDLE)
         self.timings = StageTimings()
-        self.conversation = Conversation()
+        # A conversation that goes on across calls (TalkSession) passes its own.
+        self.conversation = conversation if conversation is not None else Conversation()
+        self._typed_items: dict[str, str] = {}  # client event id → the typed item's id
         self.status_changed: Emitter[CallStatus] = Emitter()
         self.event_received: Emitter[ServerEvent] = Emitter()
         self.event_sent: Emitter[ClientEvent] = Emitter()
@@ -353,6 +358,9 @@ class RealtimeCall:
                 )
             )
             return
+        item_id = self._typed_items.pop(event.error.event_id or "", None)
+        if item_id is not None:  # the server rejected a typed message: not "pending" forever
+            self.conversation.mark_failed(item_id)
         self.notice.emit(f"{self.profile.name}: {event.message}")
 
     _HANDLERS: dict[type[ServerEvent], Callable[[RealtimeCall, Any], None]] = {
@@ -437,8 +445,12 @@ class RealtimeCall:
         text = text.strip()
         if not text:
             return
-        self.conversation.add_local_user_text(text)
-        self.send_event(ce.conversation_item_create_text(text))
+        # An id of our own, so an `error` naming this event can mark the message failed.
+        item_id = f"item_typed_{secrets.token_hex(8)}"
+        self.conversation.add_local_user_text(text, item_id=item_id)
+        event = ce.conversation_item_create_text(text, item_id=item_id)
+        self._typed_items[event.event_id] = item_id
+        self.send_event(event)
         self.turns.request_response()
 
     def interrupt(self) -> bool:
@@ -535,8 +547,21 @@ class RealtimeCall:
     def _spawn(self, coro) -> asyncio.Task:  # noqa: ANN001
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
         return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        """A background part of the call failed (e.g. the speaker would not start): say so
+        now, not at garbage collection; the call goes on without that part."""
+        self._tasks.discard(task)
+        if task.cancelled() or task.exception() is None:
+            return
+        exc = task.exception()
+        log.error("a background task of the call failed", exc_info=exc)
+        if isinstance(exc, AudioError):
+            self.notice.emit(str(exc))
+        else:
+            self.notice.emit("Part of the call failed in the background; the log has details.")
 
 
 async def _first_of(*events: asyncio.Event, seconds: float) -> asyncio.Event | None:

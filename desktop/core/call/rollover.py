@@ -9,8 +9,10 @@ as carried and not shown again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -88,3 +90,28 @@ async def roll_over(
     replay(new, events)
     log.info("rolled over into a new session, %d turns carried", len(events))
     return len(events)
+
+
+def is_quiet(call: RealtimeCall) -> bool:
+    """Nobody is talking and no reply is on its way: a good moment to switch calls."""
+    turns = call.turns.state
+    busy = turns.response_in_flight or turns.assistant_speaking or turns.listening
+    return not (busy or call.user_speaking)
+
+
+async def until_quiet(call: RealtimeCall, deadline: float) -> None:
+    """Wait for a pause in the conversation, but not past `deadline` (monotonic)."""
+    quiet = asyncio.Event()
+
+    def check(_state: object = None) -> None:
+        if is_quiet(call):
+            quiet.set()
+
+    undo = call.turns.changed.connect(check)
+    check()
+    try:
+        await asyncio.wait_for(quiet.wait(), max(0.0, deadline - time.monotonic()))
+    except TimeoutError:
+        pass
+    finally:
+        undo()

@@ -181,6 +181,35 @@ class Conversation:
         self._insert(turn)
         return turn
 
+    def add_earlier(self, turn: Turn) -> Turn:
+        """A turn said before this conversation's calls (resumed from history): shown in
+        order and carried into the next call, never treated as new."""
+        copy = dataclasses.replace(turn, pending=False)
+        if copy.item_id in self._by_id:
+            copy.item_id = self._unused_id("earlier")
+        self._previous[copy.item_id] = self.items[-1].item_id if self.items else None
+        self._insert(copy)
+        return copy
+
+    def begin_call(self) -> None:
+        """A new call of this conversation starts: what the last one had in flight or
+        playing is gone with it."""
+        self._in_flight = None
+        self._speaking = None
+
+    def end_call(self) -> None:
+        """The call ended: a reply it was still giving ends there (interrupted), and a
+        typed message its server never confirmed is shown as not delivered."""
+        for turn in self.items:
+            if turn.status != "in_progress":
+                continue
+            if turn.pending:
+                turn.pending = False
+                self._set_status(turn, "failed")
+            elif turn.role == "assistant":
+                self._set_status(turn, "interrupted")
+        self.begin_call()
+
     def mark_interrupted(self, response_id: str | None = None) -> None:
         """The user interrupted: mark ``response_id`` (default: the one speaking, else the
         one in flight, else the last unfinished assistant turn) as interrupted."""
