@@ -95,3 +95,34 @@ def test_missing_key_says_where_to_put_one() -> None:
     out = talkline("call", "--provider", "rtav", env={"PATH": "/usr/bin:/bin"})
     assert out.returncode == 1
     assert "No API key for rtAV" in out.stderr and "RTAV_API_KEY" in out.stderr
+
+
+def test_a_server_error_on_the_first_request_is_retried(tmp_path: Path) -> None:
+    """The CLI retries like the window and says so: a 503, then the call goes through."""
+    import asyncio
+    import threading
+
+    from tests.fakes.openai import OpenAIFake
+
+    key = "sk-test-cli-retry-abcdefgh"
+    fake = OpenAIFake(api_key=key)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(fake.start(), loop).result(10)
+    fake.fail("calls", 503, times=1)
+    try:
+        out = talkline(
+            "call", "--provider", "openai", "--base-url", fake.base_url, "--say", "hello",
+            env={"OPENAI_API_KEY": key, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        )
+        calls = len(fake.requests_to("calls"))
+    finally:
+        asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+    assert out.returncode == 0, out.stderr
+    assert "Trying again in" in out.stderr and "(attempt 2 of 4)" in out.stderr
+    assert calls == 2
+    assert out.stdout.splitlines()[0] == "You: hello"
+    assert "Traceback" not in out.stderr and key not in out.stderr + out.stdout
