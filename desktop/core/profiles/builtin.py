@@ -1,4 +1,4 @@
-"""The providers Talkline ships with, as data (wire facts: shared/PROVIDERS.md)."""
+"""The providers Talkline ships with, as data (wire facts: ../shared/PROVIDERS.md (beside this repository))."""
 
 from __future__ import annotations
 
