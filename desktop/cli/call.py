@@ -151,7 +151,7 @@ async def _call(args: argparse.Namespace, printer: Printer) -> int:
             session.send_text(args.say)
             activity.touch()
         await _wait_until_done(session, args, activity)
-        failed = session.state is CallState.FAILED
+        failed = _failed(session)
         sampler = stats.sampler if stats is not None else None
         if sampler is not None and not failed:
             await sampler.sample()  # the last moments of a short call count too
@@ -197,6 +197,10 @@ class CallFigures:
             self.sampler.stop()
         self.sampler = Sampler(call, self.session.audio)
         self.sampler.start()
+
+
+def _failed(session: TalkSession) -> bool:
+    return session.state is CallState.FAILED
 
 
 def _failure(status: CallStatus) -> CallError:

@@ -1,6 +1,6 @@
 """Who speaks when: push-to-talk, interrupting the assistant, response bookkeeping.
 
-Rules from ../shared/PROVIDERS.md (beside this repository) (Turn taking over WebRTC):
+Rules from ../shared/PROVIDERS.md (Turn taking over WebRTC):
 - interrupt = `response.cancel` only while a response is in flight, then
   `output_audio_buffer.clear`; the server truncates what was not played.
 - push-to-talk press = interrupt if speaking + `input_audio_buffer.clear` + unmute;

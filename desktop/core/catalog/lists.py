@@ -41,7 +41,8 @@ class Catalog:
     fetched: frozenset[str] = field(default_factory=frozenset)
 
     def choices(self, kind: ListKind) -> tuple[Choice, ...]:
-        return getattr(self, kind)
+        chosen: tuple[Choice, ...] = getattr(self, kind)
+        return chosen
 
 
 class _NotAList(Exception):

@@ -1,7 +1,7 @@
 """Where each provider lists its voices, models, faces and motions, and how to test a key.
 
 Data, not code: a provider's entry says which requests to make and where the list sits in
-the answer (wire facts: ../shared/PROVIDERS.md (beside this repository)). A provider without an entry has only the
+the answer (wire facts: ../shared/PROVIDERS.md). A provider without an entry has only the
 static lists of its profile, and its key is tested by minting a client secret.
 """
 

@@ -1,4 +1,4 @@
-"""The providers Talkline ships with, as data (wire facts: ../shared/PROVIDERS.md (beside this repository))."""
+"""The providers Talkline ships with, as data (wire facts: ../shared/PROVIDERS.md)."""
 
 from __future__ import annotations
 

@@ -48,7 +48,7 @@ from desktop.core.tasks import TaskSet
 if TYPE_CHECKING:
     from desktop.core.audio.levels import Level
     from desktop.core.call.engine import RealtimeCall
-    from desktop.core.catalog.sources import Choice
+    from desktop.core.catalog.lists import Choice
     from desktop.core.events.client import ClientEvent
     from desktop.core.events.server import ServerEvent
     from desktop.core.profiles.profile import ProviderProfile

@@ -5,7 +5,7 @@ every frame of the track (aiortc queues decoded frames without bound otherwise),
 most `max_fps` of them as RGB, and publishes each shown one through `frame_ready`.
 
 rtAV may instead send the avatar as base64 JPEG frames in `response.output_image.delta`
-events (../shared/PROVIDERS.md (beside this repository)); `on_event` takes those. While they keep coming they are what
+events (../shared/PROVIDERS.md); `on_event` takes those. While they keep coming they are what
 is shown, and track frames are read and dropped: a provider that sends pictures on the
 data channel means those. Bad input (a frame of impossible size, a JPEG that does not
 decode) is counted in `counts.bad`, never raised.

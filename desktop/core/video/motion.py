@@ -1,7 +1,7 @@
 """Play an avatar motion mid-call (rtAV): a flat-dialect `session.update` with `driving`.
 
 `driving` is one motion (it loops) or a list played in order, the last one looping
-(../shared/PROVIDERS.md (beside this repository)). A motion the user triggers should play once and hand back to the
+(../shared/PROVIDERS.md). A motion the user triggers should play once and hand back to the
 resting loop, so it goes out as `[motion, resting]`: the resting loop is the last motion of
 the session's own `driving`, or `idle`.
 """

@@ -1,7 +1,7 @@
 """Which fields a provider's page shows, and the ranges of the numeric ones: data only.
 
 Derived from the profile where it says enough (a key, TTS models, video); the rest are
-provider facts from ../shared/PROVIDERS.md (beside this repository).
+provider facts from ../shared/PROVIDERS.md.
 """
 
 from __future__ import annotations
