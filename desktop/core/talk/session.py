@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
-import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, TypeVar
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 from desktop.core.call.errors import CallError
 from desktop.core.call.retry import RetryPolicy, RetryWait, with_retry
@@ -43,10 +41,10 @@ from desktop.core.pricing import PriceTable, format_cost
 from desktop.core.talk.audio import Audio, AudioFactory, SwitchableAudio, processing_settings
 from desktop.core.talk.link import CallLink
 from desktop.core.talk.phase import Phase, PhaseKind, derive_phase
+from desktop.core.talk.preparation import CallPreparer, LocalServer, PrepareFailed, close_audio
 from desktop.core.tasks import TaskSet
 
 if TYPE_CHECKING:
-    from desktop.core.audio.levels import Level
     from desktop.core.call.engine import RealtimeCall
     from desktop.core.catalog.lists import Choice
     from desktop.core.events.client import ClientEvent
@@ -62,16 +60,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("talkline.talk")
 T = TypeVar("T")
 
-AUDIO_START_TIMEOUT = 8.0  # PortAudio on a wedged sound server can hang; a call works without
 SHUTDOWN_TIMEOUT = 4.0
-
-
-class LocalServer(Protocol):
-    """The built-in server, started on first use by whoever owns it (the app or the CLI:
-    the core never imports `desktop.localserver`)."""
-
-    async def base_url(self) -> str: ...  # raises OSError when it cannot start
-    async def stop(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -104,10 +93,13 @@ class TalkSession:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.settings = settings
-        self._keystore_source = keystore
-        self._keystore: KeyStore | None = None
-        self._keystore_lock = threading.Lock()
-        self.audio_factory = audio_factory
+        self._tasks = TaskSet(on_failure=self._background_failed)
+        self._preparer = CallPreparer(
+            keystore=keystore,
+            audio_factory=audio_factory,
+            local_server=local_server,
+            tasks=self._tasks,
+        )
         self.local_server = local_server
         self.prices = prices or PriceTable.load()
         self.session_limit = session_limit or (lambda profile: profile.max_session_seconds)
@@ -125,9 +117,12 @@ class TalkSession:
         self.usage_changed: Emitter[UsageTotal] = Emitter()
         self.event_received: Emitter[ServerEvent] = Emitter()
         self.event_sent: Emitter[ClientEvent] = Emitter()
-        self.audio_changed: Emitter[tuple[bool, bool]] = Emitter()  # microphone, speaker
-        self.input_level: Emitter[Level] = Emitter()
-        self.output_level: Emitter[Level] = Emitter()
+        # The sound devices' news comes straight from the preparer.
+        self.audio_changed = self._preparer.audio_changed  # (microphone, speaker) available
+        self.input_level = self._preparer.input_level
+        self.output_level = self._preparer.output_level
+        self._preparer.audio_notice.connect(self._audio_notice)
+        self._preparer.audio_working.connect(lambda _none: self.notice_cleared.emit("audio"))
         self.held_unmute_changed: Emitter[bool] = Emitter()
         self.stats_updated: Emitter[CallStats] = Emitter()
         self.quality_changed: Emitter[list[QualityWarning]] = Emitter()
@@ -140,7 +135,6 @@ class TalkSession:
         self._link: CallLink | None = None
         self._connect_task: asyncio.Task[None] | None = None
         self._close_task: asyncio.Task[None] | None = None
-        self._tasks = TaskSet(on_failure=self._background_failed)
         self._retry_until: float | None = None
         self._reconnecting = False
         self._tools_running: tuple[str, ...] = ()
@@ -155,25 +149,10 @@ class TalkSession:
 
     @property
     def keystore(self) -> KeyStore:
-        """The key store, made on first use (importing keyring takes longer than a frame,
-        so the first use is usually from a worker thread)."""
-        with self._keystore_lock:
-            if self._keystore is None:
-                source = self._keystore_source
-                if source is None:
-                    from desktop.core.secrets import KeyStore
-
-                    self._keystore = KeyStore()
-                elif callable(source):
-                    self._keystore = source()
-                else:
-                    self._keystore = source
-            return self._keystore
+        return self._preparer.keystore
 
     async def resolve_key(self, profile: ProviderProfile) -> str | None:
-        """The profile's key from the keyring / environment, read off the loop."""
-        key, _source = await asyncio.to_thread(lambda: self.keystore.resolve(profile))
-        return key
+        return await self._preparer.resolve_key(profile)
 
     @property
     def call(self) -> RealtimeCall | None:
@@ -274,10 +253,15 @@ class TalkSession:
         except ValueError as exc:  # InvalidBaseUrl / unknown provider: a sentence already
             self._fail(str(exc), CallState.AUTHORIZING)
             return
-        prepared = await self._prepare(settings, profile)
-        if prepared is None:
-            return  # the status says why
-        profile, api_key, audio = prepared
+        try:
+            prepared = await self._preparer.prepare(settings, profile)
+        except asyncio.CancelledError:
+            self._set_status(CallStatus(CallState.CLOSED))
+            raise
+        except PrepareFailed as exc:
+            self._fail(exc.reason, CallState.AUTHORIZING, details=exc.details)
+            return
+        profile, api_key, audio = prepared.profile, prepared.api_key, prepared.audio
         config = settings.session_config()
         self.conversation.begin_call()
         link = self._new_link(profile, config, api_key, audio)
@@ -346,102 +330,6 @@ class TalkSession:
         self._wire(link)
         call.set_muted(self._muted)
         return link
-
-    async def _prepare(
-        self, settings: AppSettings, profile: ProviderProfile
-    ) -> tuple[ProviderProfile, str | None, Audio | None] | None:
-        """The key, the local server, the engine import and the sound devices, side by side.
-
-        None when the call cannot go ahead (the status says why); nothing is left open.
-        """
-        key_task = self._tasks.spawn(self._key_for(profile), "key")
-        audio_task = self._tasks.spawn(self._open_audio(settings), "audio")
-        engine_task = self._tasks.spawn(
-            asyncio.to_thread(importlib.import_module, "desktop.core.call.engine"), "import"
-        )
-        try:
-            local = await self._local_profile(profile)
-            api_key = await key_task
-            audio = await audio_task
-            await engine_task
-        except asyncio.CancelledError:
-            await _drop_audio(audio_task)
-            self.audio_changed.emit((False, False))
-            self._set_status(CallStatus(CallState.CLOSED))
-            raise
-        except Exception as exc:
-            log.exception("could not prepare the call")
-            await _drop_audio(audio_task)
-            self.audio_changed.emit((False, False))
-            self._fail(
-                "Talkline could not prepare the call. Try again; the log has details.",
-                CallState.AUTHORIZING,
-                details=exc.__class__.__name__,
-            )
-            return None
-        if local is None:
-            await _drop_audio(audio_task)
-            self.audio_changed.emit((False, False))
-            return None
-        return local, api_key, audio
-
-    async def _key_for(self, profile: ProviderProfile) -> str | None:
-        return await self.resolve_key(profile) if profile.requires_key else None
-
-    async def _local_profile(self, profile: ProviderProfile) -> ProviderProfile | None:
-        """The Local provider points at the built-in server (started on first use)."""
-        if profile.id != "local" or self.settings.provider_settings("local").base_url:
-            return profile
-        if self.local_server is None:
-            self._fail(
-                "The built-in local server is not available here.", CallState.AUTHORIZING
-            )
-            return None
-        try:
-            base_url = await self.local_server.base_url()
-        except OSError as exc:
-            self._fail(
-                "The built-in local server could not start on this computer.",
-                CallState.AUTHORIZING,
-                details=str(exc),
-            )
-            return None
-        return profile.with_base_url(base_url)
-
-    async def _open_audio(self, settings: AppSettings) -> Audio | None:
-        """The sound devices, or None; problems become notices, never a failed call."""
-        try:
-            # PortAudio and numpy: imported off the loop (a fresh import takes ~100 ms).
-            await asyncio.to_thread(importlib.import_module, "desktop.core.audio.path")
-            audio = self.audio_factory(settings)
-        except Exception as exc:
-            log.warning("audio unavailable: %s", exc)
-            self._audio_notice("Sound is unavailable; you can still type.")
-            self.audio_changed.emit((False, False))
-            return None
-        if audio is None:
-            self._audio_notice(
-                "No microphone: the call sends silence. You can still type, and read the replies."
-            )
-            self.audio_changed.emit((False, False))
-            return None
-        if audio.notices is not None:
-            audio.notices.connect(self._audio_notice)
-        try:
-            await asyncio.wait_for(audio.start(), AUDIO_START_TIMEOUT)
-        except TimeoutError:
-            self._audio_notice("The sound devices did not respond; the call goes on without them.")
-            await _close_audio(audio)
-            self.audio_changed.emit((False, False))
-            return None
-        if audio.input_level is not None:
-            audio.input_level.connect(self.input_level.emit)
-        if audio.output_level is not None:
-            audio.output_level.connect(self.output_level.emit)
-        if audio.source is not None:
-            self.notice_cleared.emit("audio")
-        self.audio_changed.emit((audio.source is not None, audio.sink is not None))
-        return audio
 
     def _call_notice(self, text: str) -> None:
         self.notice.emit(Notice(text, f"call:{text}"))
@@ -668,7 +556,7 @@ class TalkSession:
         finally:
             link.unwire()
             if link.audio is not None:
-                await _close_audio(link.audio)
+                await close_audio(link.audio)
                 self.audio_changed.emit((False, False))
             if self._link is link:
                 self._link = None
@@ -787,24 +675,6 @@ class TalkSession:
 def _switchable(audio: Audio | None) -> TypeGuard[SwitchableAudio]:
     # The real devices switch mid-call; WAV files and test doubles do not.
     return isinstance(audio, SwitchableAudio)
-
-
-async def _close_audio(audio: Audio) -> None:
-    try:
-        await audio.close()
-    except Exception:  # a device that fails while closing must not keep the call open
-        log.exception("closing the sound devices failed")
-
-
-async def _drop_audio(audio_task: asyncio.Task[Audio | None]) -> None:
-    if not audio_task.done():
-        audio_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await audio_task
-    if audio_task.done() and not audio_task.cancelled() and audio_task.exception() is None:
-        audio = audio_task.result()
-        if audio is not None:
-            await _close_audio(audio)
 
 
 def format_minutes(seconds: float) -> str:
