@@ -6,6 +6,7 @@ The picture is checked the way a person sees it: the widget is grabbed as pixels
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -157,6 +158,7 @@ def test_jpeg_frames_from_the_channel_are_shown(
     gui: Gui, rtav_images: RtavFake, make_window: WindowFactory, keystore: KeyStore
 ) -> None:
     window = rtav_window(make_window, keystore, rtav_images)
+    started = time.monotonic()
     connect(gui, window)
     video = window.avatar.video
     gui.until(
@@ -172,5 +174,6 @@ def test_jpeg_frames_from_the_channel_are_shown(
     gui.until(lambda: video.frames_painted >= 40, "about three seconds of frames")
     logged = [e for e in window.event_log.entries() if "output_image" in e.type]
     assert logged and all(len(e.pretty()) < 1000 for e in logged)
-    assert len(logged) <= 5 < video.frames_painted
+    seconds = time.monotonic() - started  # a loaded machine paints 40 frames more slowly
+    assert len(logged) <= seconds + 1 and len(logged) < video.frames_painted
     assert "frames_since_last_entry" in logged[-1].pretty()
