@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from desktop.core.history.records import Retention
 from desktop.core.profiles import BUILTIN_PROFILES, InvalidBaseUrl, ProviderProfile, get_profile
 from desktop.core.profiles.profile import AuthConfig
 from desktop.core.session import SessionConfig, TurnDetection, TurnMode
@@ -65,6 +66,7 @@ class AppSettings:
     font_scale: float = 1.0
     show_event_log: bool = False
     show_call_quality: bool = False
+    history_retention: str = Retention.KEEP.value  # a Retention value
 
     def provider_settings(self, provider_id: str | None = None) -> ProviderSettings:
         pid = provider_id or self.provider
@@ -142,6 +144,10 @@ class AppSettings:
         if top.provider not in BUILTIN_PROFILES:
             problems.append(f"unknown provider {top.provider!r}; using Local")
             top.provider = "local"
+        if top.history_retention not in {r.value for r in Retention}:
+            problems.append(f"history_retention: {top.history_retention!r} is not valid; "
+                            "keeping conversations")
+            top.history_retention = Retention.KEEP.value
         audio = data.get("audio", {})
         top.audio = _load_fields(
             AudioSettings(), audio if isinstance(audio, dict) else {}, "audio.", problems
