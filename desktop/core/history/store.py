@@ -260,6 +260,16 @@ class HistoryStore:
                           (limit, offset))
         return [_summary(row) for row in rows]
 
+    def resolve_id(self, prefix: str) -> str | None:
+        """The one conversation whose id starts with ``prefix`` (ids are long: people type
+        the first few characters), else None."""
+        prefix = prefix.strip().lower()
+        if not prefix or not all(c in "0123456789abcdef" for c in prefix):
+            return None
+        rows = self._read("SELECT id FROM conversations WHERE id >= ? AND id < ? LIMIT 2",
+                          (prefix, prefix + "g"))
+        return str(rows[0][0]) if len(rows) == 1 else None
+
     def count(self) -> int:
         return int(self._read("SELECT count(*) FROM conversations", ())[0][0])
 
