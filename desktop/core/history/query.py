@@ -10,6 +10,7 @@ import unicodedata
 TITLE_WORDS = 8
 TITLE_CHARS = 60
 SNIPPET_CHARS = 120
+MIN_PREFIX = 3
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -25,9 +26,10 @@ def search_terms(text: str) -> list[str]:
 
 def fts_query(terms: list[str]) -> str:
     """An FTS5 query matching turns that hold every term; the last one as a prefix, so
-    results appear while the user is still typing a word."""
+    results appear while the user is still typing a word (from 3 letters: a shorter
+    prefix matches so many words that the search gets slow and says little)."""
     quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
-    if quoted:
+    if quoted and len(terms[-1]) >= MIN_PREFIX:
         quoted[-1] += "*"
     return " ".join(quoted)
 
@@ -44,18 +46,20 @@ def _fold(text: str) -> str:
 
 
 def match_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
-    """(start, end) of each word in ``text`` that begins with one of ``terms``."""
+    """(start, end) of each word in ``text`` that the query for ``terms`` matches: the
+    same word, or for the last term (3 letters or more) a word beginning with it."""
     if not terms:
         return []
     folded = _fold(text)
-    wanted = tuple(_fold(t) for t in terms)
+    exact = {_fold(t) for t in terms}
+    prefix = _fold(terms[-1]) if len(terms[-1]) >= MIN_PREFIX else None
     spans = []
     for match in _WORD.finditer(folded):
         word = match.group()
-        for term in wanted:
-            if word.startswith(term):
-                spans.append((match.start(), match.start() + len(term)))
-                break
+        if word in exact:
+            spans.append((match.start(), match.end()))
+        elif prefix is not None and word.startswith(prefix):
+            spans.append((match.start(), match.start() + len(prefix)))
     return spans
 
 

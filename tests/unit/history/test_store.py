@@ -77,7 +77,8 @@ def test_a_turn_saved_again_replaces_itself(store) -> None:
     store.flush()
     [saved] = store.get(cid).turns
     assert (saved.text, saved.status) == ("Hello there", "interrupted")
-    assert store.search("th")[0].snippet == "Hello there"
+    assert store.search("ther")[0].snippet == "Hello there"
+    assert store.search("th") == []  # two letters: a whole word, not a prefix
 
 
 @pytest.mark.parametrize("text", [
