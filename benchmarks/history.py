@@ -40,9 +40,9 @@ COMMON = ("the a to and of is in you it for that on with this what can how do i 
           "spreadsheet python error music call mom garden doctor appointment ideas "
           "kumquat zebra café")
 QUERIES = [
-    "kumquat", "weather", "the", "lyon tomorrow", "meeting notes", "remind", "pro",
-    "recipe chocolate", "flight", "budget spreadsheet", "how do", "zebra", "café",
-    "python error", "music", "call mom", "garden", "doctor appointment", "ideas", "q",
+    "kumquat", "weather", "the", "lyon tomorrow", "meeting notes", "remind", "remi",
+    "recipe chocolate", "flight", "budget spreadsh", "how do", "zebra", "café", "kumq",
+    "python error", "music", "call mom", "garden", "doctor appointment", "ideas",
 ]
 
 

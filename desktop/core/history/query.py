@@ -24,14 +24,18 @@ def search_terms(text: str) -> list[str]:
     return seen[:16]
 
 
-def fts_query(terms: list[str]) -> str:
-    """An FTS5 query matching turns that hold every term; the last one as a prefix, so
-    results appear while the user is still typing a word (from 3 letters: a shorter
-    prefix matches so many words that the search gets slow and says little)."""
+def fts_query(terms: list[str], *, prefix: bool = False) -> str:
+    """An FTS5 query matching turns that hold every term as a word; with ``prefix``, the
+    last term may also begin a longer word (results while a word is still being typed)."""
     quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
-    if quoted and len(terms[-1]) >= MIN_PREFIX:
+    if quoted and prefix:
         quoted[-1] += "*"
     return " ".join(quoted)
+
+
+def wants_prefix(terms: list[str]) -> bool:
+    """A shorter prefix matches so many words that the search gets slow and says little."""
+    return bool(terms) and len(terms[-1]) >= MIN_PREFIX
 
 
 def _fold(text: str) -> str:

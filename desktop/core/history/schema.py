@@ -76,7 +76,8 @@ def _v1(db: sqlite3.Connection) -> None:
 
         -- External content: the text is stored once, in turns, and triggers keep the index.
         CREATE VIRTUAL TABLE turns_fts USING fts5 (
-            text, content='turns', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+            text, content='turns', content_rowid='id', detail='none',
+            tokenize='unicode61 remove_diacritics 2'
         );
         CREATE TRIGGER turns_ai AFTER INSERT ON turns BEGIN
             INSERT INTO turns_fts (rowid, text) VALUES (new.id, new.text);

@@ -291,25 +291,23 @@ class HistoryStore:
         )
 
     def search(self, text: str, limit: int = 50) -> list[SearchHit]:
-        """Conversations holding every word of ``text`` (the last one may be unfinished),
-        the most recent first, each with its latest matching turn. Any text is safe."""
+        """Conversations holding every word of ``text``, each with its latest matching turn:
+        those with the words whole first, then those where the last word (3 letters or
+        more) begins a longer one; the most recent first within each. Any text is safe."""
         terms = query.search_terms(text)
         if not terms or limit <= 0:
             return []
         found: dict[str, tuple[str, str, str]] = {}
+        # Whole words first (fast even for common ones); then, if that left room, the last
+        # word as a prefix too (a prefix query merges many words' lists: slower).
+        queries = [query.fts_query(terms)]
+        if query.wants_prefix(terms):
+            queries.append(query.fts_query(terms, prefix=True))
         with self._read_lock:
             try:
-                cursor = self._reader.execute(
-                    "SELECT t.conversation_id, t.item_id, t.role, t.text FROM turns_fts f"
-                    " JOIN turns t ON t.id = f.rowid WHERE turns_fts MATCH ?"
-                    " ORDER BY f.rowid DESC", (query.fts_query(terms),))
-                # Rows come newest first and lazily: stop once there are enough.
-                for cid, item_id, role, turn_text in cursor:
-                    if cid not in found:
-                        found[cid] = (item_id, role, turn_text)
-                        if len(found) >= limit:
-                            break
-                cursor.close()
+                for fts in queries:
+                    if len(found) < limit:
+                        self._collect(fts, found, limit)
             except sqlite3.Error as exc:
                 raise HistoryError(f"The history could not be searched ({_reason(exc)}).") \
                     from exc
@@ -327,6 +325,22 @@ class HistoryStore:
             snip, spans = query.snippet(turn_text, terms)
             hits.append(SearchHit(cid, head[1], head[2], head[3], item_id, role, snip, spans))
         return hits
+
+    def _collect(self, fts: str, found: dict[str, tuple[str, str, str]], limit: int) -> None:
+        """Add conversations matching ``fts`` to ``found``, newest turn first, up to
+        ``limit``. Rows come lazily: it stops reading once there are enough."""
+        cursor = self._reader.execute(
+            "SELECT t.conversation_id, t.item_id, t.role, t.text FROM turns_fts f"
+            " JOIN turns t ON t.id = f.rowid WHERE turns_fts MATCH ?"
+            " ORDER BY f.rowid DESC", (fts,))
+        try:
+            for cid, item_id, role, turn_text in cursor:
+                if cid not in found:
+                    found[cid] = (item_id, role, turn_text)
+                    if len(found) >= limit:
+                        break
+        finally:
+            cursor.close()
 
     def _read(self, sql: str, params: Iterable[Any]) -> list[Any]:
         with self._read_lock:
