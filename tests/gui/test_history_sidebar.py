@@ -138,4 +138,8 @@ def test_the_window_shows_the_users_history_from_the_view_menu(qtbot, make_windo
     view = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
     assert toggle in view.actions()
     toggle.trigger()
-    qtbot.waitUntil(lambda: dock.sidebar.list.count() == 3)
+    qtbot.waitUntil(lambda: dock.sidebar is not None and dock.sidebar.list.count() == 3)
+    dock.sidebar.list.setCurrentRow(0)
+    with qtbot.waitSignal(dock.resume_requested) as resumed:  # what the window wires
+        dock.sidebar.resume_button.click()
+    assert resumed.args == [dock.sidebar.selected_id()]

@@ -9,6 +9,7 @@ from desktop.core.events import parse_server_event
 from desktop.core.history import HistoryStore, Retention
 from desktop.core.history.recorder import HistoryRecorder
 from desktop.core.settings import AppSettings
+from desktop.core.settings.schema import HISTORY_RETENTIONS
 
 
 def item(item_id: str, role: str, text: str, status: str = "completed") -> dict:
@@ -38,6 +39,7 @@ def test_final_turns_are_saved_replayed_ones_are_not(tmp_path: Path) -> None:
 
 def test_the_retention_setting_loads_and_falls_back(tmp_path: Path) -> None:
     assert AppSettings().history_retention == "keep"
+    assert tuple(r.value for r in Retention) == HISTORY_RETENTIONS
     loaded, problems = AppSettings.from_dict({"history_retention": "days_30"})
     assert Retention.parse(loaded.history_retention) is Retention.DAYS_30 and not problems
     loaded, problems = AppSettings.from_dict({"history_retention": "forever"})
