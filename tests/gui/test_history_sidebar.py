@@ -17,7 +17,7 @@ from desktop.ui.history.reader import highlight_format
 from desktop.ui.history.sidebar import HistorySidebar
 
 TALKS = [
-    ("Plan a picnic", "Bring bread and a kumquat tart 😀 for everyone."),
+    ("Plan a picnic", "Bring 😀 bread and a kumquat tart for everyone."),
     ("Book a train <b>to Lyon</b>", "The 9:04 train reaches Lyon at noon."),
     ("What is the weather", "Sunny all day."),
 ]
@@ -51,6 +51,10 @@ def sidebar(qtbot, store) -> HistorySidebar:
     return widget
 
 
+def utf16(text: str, index: int) -> int:
+    return len(text[:index].encode("utf-16-le")) // 2
+
+
 def texts(sidebar: HistorySidebar) -> list[str]:
     return [sidebar.list.item(i).text() for i in range(sidebar.list.count())]
 
@@ -76,15 +80,33 @@ def test_search_finds_and_highlights_the_words(qtbot, sidebar, store) -> None:
     reader = sidebar.reader
     assert reader.highlights == 1
     text = reader.toPlainText()
-    at = text.index("kumquat")
     cursor = QTextCursor(reader.document())
-    cursor.setPosition(at + 1)
+    # Qt counts UTF-16 units: the emoji before the word takes two.
+    cursor.setPosition(utf16(text, text.index("kumquat")) + 1)
     assert cursor.charFormat().background() == highlight_format().background()
-    cursor.setPosition(text.index("tart") + 1)
+    cursor.setPosition(utf16(text, text.index("kumquat")) + 7)
+    assert cursor.charFormat().background() == highlight_format().background()
+    cursor.setPosition(utf16(text, text.index("tart")) + 1)
     assert cursor.charFormat().background() != highlight_format().background()
     with qtbot.waitSignal(sidebar.resume_requested) as resumed:
         qtbot.mouseClick(sidebar.resume_button, Qt.MouseButton.LeftButton)
     assert resumed.args == [ids[0]]
+
+
+def test_more_conversations_load_as_the_list_scrolls(qtbot, sidebar, store) -> None:
+    for n in range(120):
+        store.start_conversation("local", "m", "v", started=1_700_000_000 + n)
+    store.flush()
+    sidebar.resize(300, 400)
+    sidebar.refresh()
+    bar = sidebar.list.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)  # laid out
+    assert sidebar.list.count() == 50  # the first page only
+    bar.setValue(bar.maximum())
+    qtbot.waitUntil(lambda: sidebar.list.count() == 100)
+    qtbot.waitUntil(lambda: bar.value() < bar.maximum() - 2)
+    bar.setValue(bar.maximum())
+    qtbot.waitUntil(lambda: sidebar.list.count() == 120)
 
 
 def test_stored_text_is_shown_as_plain_text(sidebar, store) -> None:

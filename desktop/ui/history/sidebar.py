@@ -66,7 +66,10 @@ class HistorySidebar(QWidget):
         self.list.setWordWrap(True)
         self.list.itemActivated.connect(lambda item: self.open(item.data(ID_ROLE)))
         self.list.itemDoubleClicked.connect(lambda item: self.open(item.data(ID_ROLE)))
-        self.list.verticalScrollBar().valueChanged.connect(self._on_scroll)
+        bar = self.list.verticalScrollBar()
+        bar.valueChanged.connect(self._on_scroll)
+        # A page that does not fill the list leaves nothing to scroll: load the next one.
+        bar.rangeChanged.connect(lambda _low, _high: self._on_scroll(bar.value()))
         self.message = QLabel("")
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setWordWrap(True)
