@@ -28,6 +28,7 @@ from desktop.core.call.state import CallState, CallStatus
 from desktop.ui.accessibility import Announcer
 from desktop.ui.actions import build_actions, build_menus
 from desktop.ui.controller import CallController
+from desktop.ui.history.dock import install_history_dock
 from desktop.ui.icons import app_icon
 from desktop.ui.ptt import PushToTalk
 from desktop.ui.stats.dock import install_stats_dock
@@ -112,6 +113,7 @@ class MainWindow(QMainWindow):
         self.status.log_toggle.setDefaultAction(self.event_log_dock.toggleViewAction())
         build_menus(self.menuBar(), self.actions, self.event_log_dock.toggleViewAction())
         self.stats_dock = install_stats_dock(self)  # View ▸ Call quality; quality hints
+        self.history_dock = install_history_dock(self)  # View ▸ History (Ctrl+H)
         self.announcer = Announcer(self.transcript)
         self.tray = Tray(self)
         self.ptt = PushToTalk(
@@ -553,6 +555,7 @@ class MainWindow(QMainWindow):
         self.apply_font_scale(settings.font_scale, save=False)
         self.event_log_dock.setVisible(settings.show_event_log)
         self.stats_dock.setVisible(settings.show_call_quality)
+        self.history_dock.apply_settings(settings)
         if not self.controller.state.is_active:
             self._select_provider(settings.provider)
         if self.hotkey is not None and settings.global_ptt_key != old.global_ptt_key:

@@ -105,6 +105,12 @@ def collect_on_the_qt_thread() -> Iterator[None]:
     gc.enable()
 
 
+@pytest.fixture(autouse=True)
+def private_history(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows under test keep their conversations in the test's folder."""
+    monkeypatch.setenv("TALKLINE_HISTORY", str(tmp_path / "history.sqlite3"))
+
+
 @pytest.fixture
 def gui(qapp: QApplication, qtbot: Any) -> Iterator[Gui]:
     loop = qasync.QEventLoop(qapp, already_running=True)

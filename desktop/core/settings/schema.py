@@ -15,6 +15,9 @@ from desktop.core.profiles.profile import AuthConfig
 from desktop.core.session import SessionConfig, TurnDetection, TurnMode
 
 SYSTEM_DEFAULT = ""  # an audio device setting of "" follows the system default
+# desktop.core.history.Retention's values (not imported: settings load before the first
+# paint, the history after it).
+HISTORY_RETENTIONS = ("keep", "days_30", "off")
 NO_AUTH_SCHEME = "none"  # auth_scheme: the header carries the key alone (Azure's api-key)
 
 
@@ -65,6 +68,7 @@ class AppSettings:
     font_scale: float = 1.0
     show_event_log: bool = False
     show_call_quality: bool = False
+    history_retention: str = "keep"  # one of HISTORY_RETENTIONS
 
     def provider_settings(self, provider_id: str | None = None) -> ProviderSettings:
         pid = provider_id or self.provider
@@ -142,6 +146,10 @@ class AppSettings:
         if top.provider not in BUILTIN_PROFILES:
             problems.append(f"unknown provider {top.provider!r}; using Local")
             top.provider = "local"
+        if top.history_retention not in HISTORY_RETENTIONS:
+            problems.append(f"history_retention: {top.history_retention!r} is not valid; "
+                            "keeping conversations")
+            top.history_retention = "keep"
         audio = data.get("audio", {})
         top.audio = _load_fields(
             AudioSettings(), audio if isinstance(audio, dict) else {}, "audio.", problems

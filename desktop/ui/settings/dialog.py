@@ -144,6 +144,7 @@ class SettingsDialog(QDialog):
         new.global_ptt_key = keys.global_ptt_key
         new.minimize_to_tray = keys.minimize_to_tray
         new.font_scale = keys.font_scale
+        new.history_retention = keys.history_retention
         return new
 
     def _on_save(self) -> None:

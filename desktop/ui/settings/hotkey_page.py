@@ -1,4 +1,4 @@
-"""Push-to-talk keys, closing to the tray, and the text size."""
+"""Push-to-talk keys, closing to the tray, the text size, and how long history is kept."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QFormLayout,
     QGroupBox,
     QKeySequenceEdit,
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.history import Retention
 from desktop.core.settings import AppSettings
 from desktop.ui.settings.features import FONT_SCALE_PERCENT
 from desktop.ui.settings.forms import add_row, note_label
@@ -29,6 +31,7 @@ class HotkeyValues:
     global_ptt_key: str
     minimize_to_tray: bool
     font_scale: float
+    history_retention: str
 
 
 class HotkeyPage(QWidget):
@@ -62,8 +65,18 @@ class HotkeyPage(QWidget):
         add_row(window, "Text si&ze:", self.font_scale, name="Text size",
                 help_text="Relative to the system's font size.")
 
+        history = QFormLayout()
+        self.history_retention = QComboBox()
+        for policy in Retention:
+            self.history_retention.addItem(policy.label, policy.value)
+        self.history_retention.setCurrentIndex(max(0, self.history_retention.findData(
+            Retention.parse(settings.history_retention).value)))
+        add_row(history, "&Conversations:", self.history_retention, name="Keep conversations",
+                help_text="Saved on this computer only, never with keys or audio. "
+                "\"Don't keep\" also deletes the conversations already saved.")
+
         layout = QVBoxLayout(self)
-        for title, content in (("Push-to-talk", keys), ("Window", window)):
+        for title, content in (("Push-to-talk", keys), ("Window", window), ("History", history)):
             group = QGroupBox(title)
             group.setLayout(content)
             layout.addWidget(group)
@@ -75,6 +88,7 @@ class HotkeyPage(QWidget):
             global_ptt_key=self.global_ptt_key.keySequence().toString(PORTABLE),
             minimize_to_tray=self.minimize_to_tray.isChecked(),
             font_scale=self.font_scale.value() / 100,
+            history_retention=str(self.history_retention.currentData()),
         )
 
 

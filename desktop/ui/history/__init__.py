@@ -1,0 +1,1 @@
+"""The conversation history sidebar: list, search, read, resume, rename, delete."""
