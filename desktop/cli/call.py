@@ -23,6 +23,7 @@ from desktop.core.settings.schema import AppSettings, AudioSettings
 if TYPE_CHECKING:  # the engine (aiortc, av) loads only when a call is made
     from desktop.core.audio.files import WavFileTrack
     from desktop.core.call.engine import RealtimeCall
+    from desktop.core.history import HistoryStore
     from desktop.core.stats.sampler import Sampler
     from desktop.core.talk.audio import Audio, AudioFactory
     from desktop.core.talk.session import Notice, TalkSession
@@ -61,6 +62,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--text-only", action="store_true", help="ask for text replies, no audio")
     p.add_argument("--json", action="store_true", help="JSON lines: events, states, timings")
+    p.add_argument(
+        "--resume",
+        metavar="ID",
+        help="go on with a saved conversation (see `talkline history list`): its earlier "
+        "turns are given to the new session first",
+    )
+    p.add_argument(
+        "--no-history", action="store_true", help="keep nothing of this call in the history"
+    )
     p.add_argument(
         "--stats-json",
         metavar="FILE",
@@ -133,35 +143,67 @@ async def _call(args: argparse.Namespace, printer: Printer) -> int:
         settings.profile()
     except ValueError as exc:  # an unusable base URL: one sentence, before anything opens
         raise CallError(str(exc)) from exc
+    store = _history(args, printer)
     session = TalkSession(
-        settings, audio_factory=audio_factory(args), local_server=LocalServerLauncher()
+        settings,
+        audio_factory=audio_factory(args),
+        local_server=LocalServerLauncher(),
+        history=(lambda: store) if store is not None else None,
     )
+    try:
+        return await _talk(session, args, printer)
+    finally:
+        await session.shutdown()
+        if store is not None:
+            if session.conversation_id is not None and store.saving:
+                printer.notice(
+                    f"saved in the history as {session.conversation_id[:8]} "
+                    f"(talkline history show {session.conversation_id[:8]})"
+                )
+            store.close()  # waits for the queued turns
+
+
+def _history(args: argparse.Namespace, printer: Printer) -> HistoryStore | None:
+    if args.no_history:
+        if args.resume:
+            raise CallError("--resume needs the history; leave out --no-history.")
+        return None
+    from desktop.core.history import HistoryStore
+
+    store = HistoryStore.open()
+    if store.notice:
+        printer.notice(store.notice)
+    return store
+
+
+async def _talk(session: TalkSession, args: argparse.Namespace, printer: Printer) -> int:
+    if args.resume and not session.resume(args.resume):
+        raise CallError(
+            f"There is no saved conversation {args.resume!r} (see `talkline history list`)."
+        )
     activity = Activity()
     _wire(session, printer, activity)
     stats = CallFigures(session) if args.stats_json else None
-    try:
-        task = session.connect()
-        assert task is not None
-        await task
-        call = session.call
-        if session.state is not CallState.CONNECTED or call is None:
-            raise _failure(session.status)
-        printer.timings(call)
-        if args.say:
-            session.send_text(args.say)
-            activity.touch()
-        await _wait_until_done(session, args, activity)
-        failed = _failed(session)
-        sampler = stats.sampler if stats is not None else None
-        if sampler is not None and not failed:
-            await sampler.sample()  # the last moments of a short call count too
-        await session.hang_up()
-        if sampler is not None:
-            _save_stats(sampler, args.stats_json, printer)
-        if failed:
-            raise _failure(session.status)
-    finally:
-        await session.shutdown()
+    task = session.connect()
+    assert task is not None
+    await task
+    call = session.call
+    if session.state is not CallState.CONNECTED or call is None:
+        raise _failure(session.status)
+    printer.timings(call)
+    if args.say:
+        session.send_text(args.say)
+        activity.touch()
+    await _wait_until_done(session, args, activity)
+    failed = _failed(session)
+    sampler = stats.sampler if stats is not None else None
+    if sampler is not None and not failed:
+        await sampler.sample()  # the last moments of a short call count too
+    await session.hang_up()
+    if sampler is not None:
+        _save_stats(sampler, args.stats_json, printer)
+    if failed:
+        raise _failure(session.status)
     return 0
 
 

@@ -188,6 +188,7 @@ class Conversation:
         if copy.item_id in self._by_id:
             copy.item_id = self._unused_id("earlier")
         self._previous[copy.item_id] = self.items[-1].item_id if self.items else None
+        self.carried.add(copy.item_id)  # already kept wherever it came from
         self._insert(copy)
         return copy
 

@@ -47,11 +47,19 @@ class HistoryRecorder:
     """Saves ``conversation``'s final turns under ``conversation_id``. ``close`` stops."""
 
     def __init__(
-        self, store: HistoryStore, conversation: Conversation, conversation_id: str
+        self,
+        store: HistoryStore,
+        conversation: Conversation,
+        conversation_id: str,
+        *,
+        order_offset: int = 0,
     ) -> None:
         self.store = store
         self.conversation = conversation
         self.conversation_id = conversation_id
+        # A resumed conversation goes on in its record: new turns are saved after the
+        # ones already there (which the live conversation shows as carried, unsaved).
+        self.order_offset = order_offset
         self._saved: dict[str, tuple[str, str]] = {}  # item id → (status, text) saved
         self._disconnect = conversation.changed.connect(self._on_change)
 
@@ -66,7 +74,7 @@ class HistoryRecorder:
     def _save(self, turn: Turn, index: int) -> None:
         if turn.item_id in self.conversation.carried:
             return
-        record = saved_turn(turn, order=index)
+        record = saved_turn(turn, order=index + self.order_offset)
         if self._saved.get(turn.item_id) == (record.status, record.text):
             return
         self._saved[turn.item_id] = (record.status, record.text)

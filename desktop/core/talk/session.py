@@ -42,6 +42,7 @@ from desktop.core.talk.audio import Audio, AudioFactory, SwitchableAudio, proces
 from desktop.core.talk.link import CallLink
 from desktop.core.talk.phase import Phase, PhaseKind, derive_phase
 from desktop.core.talk.preparation import CallPreparer, LocalServer, PrepareFailed, close_audio
+from desktop.core.talk.recording import HistorySource, Recording, Resumed, load_resumed
 from desktop.core.tasks import TaskSet
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ class TalkSession:
         local_server: LocalServer | None = None,
         prices: PriceTable | None = None,
         session_limit: Callable[[ProviderProfile], float | None] | None = None,
+        history: HistorySource | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.settings = settings
@@ -132,6 +134,8 @@ class TalkSession:
         self.status = CallStatus(CallState.IDLE)
         self.phase = Phase()
         self.conversation = Conversation()
+        self.history = history  # where conversations are kept (None: not kept)
+        self._recording = Recording(self.conversation)
         self._link: CallLink | None = None
         self._connect_task: asyncio.Task[None] | None = None
         self._close_task: asyncio.Task[None] | None = None
@@ -183,19 +187,38 @@ class TalkSession:
 
     # -- the conversation -----------------------------------------------------------------
 
-    def new_conversation(self, earlier: list[Turn] | None = None) -> Conversation:
-        """Start afresh (or with `earlier` turns, e.g. one resumed from history): the next
-        Connect tells the model those turns first. Hangs up a call under way."""
+    def new_conversation(
+        self, earlier: list[Turn] | None = None, *, resumed: Resumed | None = None
+    ) -> Conversation:
+        """Start afresh (or with `earlier` turns; or go on with a saved conversation): the
+        next Connect tells the model those turns first. Hangs up a call under way."""
         if self.state.is_active:
             self.disconnect()
+        self._recording.close()
         conversation = Conversation()
-        for turn in earlier or ():
+        for turn in (resumed.turns if resumed is not None else earlier) or ():
             conversation.add_earlier(turn)
         self._follow(conversation)
         self.conversation = conversation
+        self._recording = Recording(conversation, resumed)
         self.conversation_started.emit(conversation)
         self._publish_usage()
         return conversation
+
+    def resume(self, conversation_id: str) -> bool:
+        """Go on with a saved conversation (the next Connect carries it over); False when
+        there is no history or no such conversation."""
+        store = self.history() if self.history is not None else None
+        resumed = load_resumed(store, conversation_id) if store is not None else None
+        if resumed is None:
+            return False
+        self.new_conversation(resumed=resumed)
+        return True
+
+    @property
+    def conversation_id(self) -> str | None:
+        """The current conversation's id in the history, once it has one."""
+        return self._recording.conversation_id
 
     def _follow(self, conversation: Conversation) -> None:
         for undo in self._conversation_subs:
@@ -282,6 +305,9 @@ class TalkSession:
 
     def _connected(self, link: CallLink) -> None:
         link.connected_at = time.monotonic()
+        call = link.call
+        self._recording.start(self.history, call.profile.id, link.model, call.config.voice)
+        self._recording.call_started(call)
         carried = self._replay_conversation(link.call)
         if self._reconnecting:
             self.notice_cleared.emit("reconnect")
@@ -504,6 +530,8 @@ class TalkSession:
             )
             return
         new.connected_at = time.monotonic()
+        self._recording.call_started(new.call)
+        self._recording.call_ended(old, link.model, self.prices, link.sampler)
         new.call.set_muted(self._muted)
         self._link = new  # before the old call closes: the phase stays "Listening"
         self._set_status(new.call.status)
@@ -554,6 +582,7 @@ class TalkSession:
         try:
             await link.call.close()  # emits CLOSING/CLOSED (or stays FAILED)
         finally:
+            self._recording.call_ended(link.call, link.model, self.prices, link.sampler)
             link.unwire()
             if link.audio is not None:
                 await close_audio(link.audio)
@@ -580,6 +609,7 @@ class TalkSession:
 
     async def _shutdown(self) -> None:
         await self._disconnect(quiet=True)
+        self._recording.close()
         if self.local_server is not None:
             await self.local_server.stop()
 
