@@ -8,6 +8,7 @@ or backspaces that rewrite what was printed, and no bidi overrides that reorder 
 
 from __future__ import annotations
 
+import html
 import re
 
 ELLIPSIS = "…"
@@ -48,3 +49,10 @@ def for_terminal(text: object) -> str:
 def encodable(text: str) -> str:
     """``text`` with lone surrogates replaced, so ``encode('utf-8')`` cannot fail."""
     return re.sub("[\ud800-\udfff]", _REPLACEMENT, text)
+
+
+def as_markup(text: object, limit: int | None = 2000) -> str:
+    """Plain ``text`` for a place that only takes markup (a Qt tooltip guesses rich text
+    from the first tag): escaped, so ``<b>`` and ``<a href>`` are shown, not obeyed."""
+    escaped = html.escape(plain(text, limit), quote=False)
+    return f'<p style="white-space:pre-wrap">{escaped}</p>'
