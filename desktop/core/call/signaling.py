@@ -339,7 +339,8 @@ class Signaling:
             return _plain_id(headers["X-Session-Id"])
         location = headers.get("Location")
         if location:
-            return _plain_id(urlsplit(location).path.rstrip("/").rsplit("/", 1)[-1])
+            # The raw last segment: a query or fragment makes it no plain id at all.
+            return _plain_id(location.rstrip("/").rsplit("/", 1)[-1])
         session_id = headers.get("X-Session-Id")
         return _plain_id(session_id) if session_id else None
 
