@@ -72,6 +72,9 @@ class HostilePeer:
     def send(self, event: Json | str | bytes) -> None:
         if self.channel is None or self.channel.readyState != "open" or self.silent:
             return
+        if self.pc is not None and self.pc.sctp is not None:
+            # A hostile peer ignores the size the client advertised (aiortc would refuse).
+            self.pc.sctp._remote_max_message_size = 0
         self.channel.send(event if isinstance(event, str | bytes) else json.dumps(event))
 
     def turn(self, item_id: str, text: str, *, role: str = "assistant") -> None:
