@@ -17,6 +17,12 @@ ELLIPSIS = "…"
 # (U+202A–U+202E, U+2066–U+2069), and lone surrogates (not encodable as UTF-8).
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _REPLACEMENT = "\ufffd"
+# Whole escape sequences go, not just their ESC: CSI ("\x1b[31m"), OSC ("\x1b]0;title\x07",
+# unterminated too), and two-character escapes; so no "[31m" residue is left behind.
+_ESCAPES = re.compile(
+    "\x1b\\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]"
+    "|\x1b\\][^\x07\x1b]*(?:\x07|\x1b\\\\)?|\x1b[@-Z\\\\-_]"
+)
 
 
 def _replace(match: re.Match[str]) -> str:
@@ -32,7 +38,13 @@ def plain(text: object, limit: int | None = 300) -> str:
     if limit is not None and len(text) > limit:
         # Cut before cleaning, so a huge input costs no more than its first `limit` chars.
         text = text[: max(0, limit - 1)]
-        return _UNSAFE.sub(_replace, text) + ELLIPSIS
+        return _clean(text) + ELLIPSIS
+    return _clean(text)
+
+
+def _clean(text: str) -> str:
+    if "\x1b" in text or "\x9b" in text:
+        text = _ESCAPES.sub("", text)
     return _UNSAFE.sub(_replace, text)
 
 
