@@ -15,6 +15,7 @@ import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -74,7 +75,7 @@ class Signaling:
         self,
         profile: ProviderProfile,
         api_key: str | None,
-        session: dict,
+        session: dict[str, Any],
         http: aiohttp.ClientSession,
         *,
         timeout: float = 15.0,
@@ -97,7 +98,7 @@ class Signaling:
         stage: CallState,
         *,
         limit: int = JSON_LIMIT,
-        **kwargs: object,
+        **kwargs: Any,  # noqa: ANN401 - aiohttp request options
     ) -> tuple[int, Mapping[str, str], str]:
         url = self.profile.url(path)
         headers_seen: Mapping[str, str] | None = None
@@ -240,7 +241,9 @@ class Signaling:
         )
         if eph is None:
             return standard
-        payload: dict = {"session": self._session if eph.include_session else {"type": "realtime"}}
+        payload: dict[str, Any] = {
+            "session": self._session if eph.include_session else {"type": "realtime"}
+        }
         if eph.expires_seconds:
             payload["expires_after"] = {"anchor": "created_at", "seconds": eph.expires_seconds}
         status, headers, body = await self._request(
@@ -276,7 +279,7 @@ class Signaling:
     async def post_offer(self, offer_sdp: str, auth: Authorization) -> CallAnswer:
         stage = CallState.SIGNALING
         headers = dict(auth.headers)
-        kwargs: dict[str, object] = {}
+        kwargs: dict[str, Any] = {}
         if auth.body_format is BodyFormat.RAW_SDP:
             headers["Content-Type"] = "application/sdp"
             kwargs["data"] = offer_sdp.encode()

@@ -456,7 +456,9 @@ def _checked_usage(obj: dict[str, Any]) -> dict[str, Any]:
     """``obj`` with every usage count that is not a non-negative integer (up to
     MAX_TOKENS) removed, and a note under ``talkline_ignored`` for the event log."""
     response = obj.get("response")
-    usage = response.get("usage") if isinstance(response, dict) else None
+    if not isinstance(response, dict):
+        return obj
+    usage = response.get("usage")
     if not isinstance(usage, dict):
         return obj
     ignored: list[str] = []
