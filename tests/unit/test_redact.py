@@ -109,3 +109,17 @@ def test_the_logging_filter_scrubs_messages_arguments_and_tracebacks() -> None:
     written = stream.getvalue()
     assert "ek_0123" not in written and "held-key-value" not in written
     assert "sk-0123" not in written and written.count(REDACTED) >= 3
+
+
+def test_exports_carry_no_keys_and_always_encode() -> None:
+    from desktop.core.conversation.model import Conversation
+
+    remember_secret("held-key-value-1234")
+    conversation = Conversation()
+    conversation.add_local_user_text("use sk-abcdefghijklmnop1234 or held-key-value-1234 \ud800")
+    for text in (conversation.to_markdown(), conversation.to_json()):
+        text.encode("utf-8")
+        assert "sk-abcdef" not in text and "held-key-value" not in text
+        assert text.count(REDACTED) == 2
+    loaded = Conversation.from_json(conversation.to_json())
+    assert loaded.items[0].text.startswith(f"use {REDACTED} or {REDACTED}")
