@@ -37,7 +37,8 @@ _B64_MAX = 512  # Inworld keys are far shorter; audio and image deltas are far l
 _PRINTABLE_ASCII = re.compile(rb"^[\x21-\x7e]+$")
 
 _lock = threading.Lock()
-_known: set[str] = set()
+_MAX_KNOWN = 256  # a long session mints a key per call; the oldest have long expired
+_known: dict[str, None] = {}  # insertion-ordered set
 _known_re: re.Pattern[str] | None = None
 
 
@@ -50,7 +51,9 @@ def remember_secret(value: str | None) -> None:
     if len(value) < _MIN_SECRET or value in _known:
         return
     with _lock:
-        _known.add(value)
+        _known[value] = None
+        while len(_known) > _MAX_KNOWN:
+            del _known[next(iter(_known))]
         # Longest first, so a key that contains another is blanked whole.
         ordered = sorted(_known, key=len, reverse=True)
         _known_re = re.compile("|".join(re.escape(v) for v in ordered))
