@@ -115,7 +115,7 @@ class Signaling:
             self._note_orphan(path, status, headers_seen)
             raise CallError(
                 f"{self.profile.name} sent a far larger answer than a realtime API does "
-                f"(over {limit // 1024} KB); it was not read. Check the base URL.",
+                f"(over {_size(limit)}); it was not read. Check the base URL.",
                 stage=stage,
                 details=f"HTTP {status}: body over {limit} bytes: {method} {url}",
                 status=status or None,
@@ -373,6 +373,10 @@ def _not_sdp(provider: str, body: str) -> CallError:
         stage=CallState.SIGNALING,
         details=_shown(body) or "(empty body)",
     )
+
+
+def _size(n: int) -> str:
+    return f"{n // (1024 * 1024)} MB" if n >= 1024 * 1024 else f"{n // 1024} KB"
 
 
 def _shown(text: str, limit: int = SHOWN_CHARS) -> str:
