@@ -51,7 +51,16 @@ def run(args: argparse.Namespace, store: KeyStore | None = None) -> int:
         if not key.strip():
             print("talkline keys: no key given; nothing stored", file=sys.stderr)
             return 2
-        store.set(args.provider, key)
+        where = store.set(args.provider, key)
+        if where is not KeySource.KEYRING:
+            # This process ends now, and its memory with it: the key was not kept.
+            print(
+                f"talkline keys: the {args.provider} key was NOT stored: "
+                f"{store.last_error or 'the keyring did not keep it'}. "
+                "Unlock or start your keyring (Secret Service), then run this again.",
+                file=sys.stderr,
+            )
+            return 1
         print(f"stored the {args.provider} key in the keyring ({mask(key.strip())})")
         return 0
     removed = store.delete(args.provider)

@@ -1,42 +1,25 @@
 """Logging for the window: a rotating file in Talkline's data folder, secrets scrubbed.
 
-Every record passes through `SecretScrubber` before any handler sees it, so a key that
-slips into an exception message or a URL never reaches the log file or the terminal.
+Every record passes through the core's `RedactingFilter` before any handler sees it, so a key
+that slips into an exception message or a URL never reaches the log file or the terminal.
 """
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
-import re
 from pathlib import Path
 
 from PySide6.QtCore import QMessageLogContext, QStandardPaths, QtMsgType, qInstallMessageHandler
 
+from desktop.core.secrets.redact import RedactingFilter, scrub
+
 LOG_NAME = "talkline.log"
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-# Bearer/Basic credentials and OpenAI (sk-, ek_) / rtAV (rtav_) keys, wherever they appear.
-_SECRET = re.compile(
-    r"(?P<scheme>\b(?:Bearer|Basic)\s+)[A-Za-z0-9._~+/=-]{6,}"
-    r"|\b(?:sk-|ek_|rtav_)[A-Za-z0-9_-]{8,}",
-    re.IGNORECASE,
-)
-
-
-def scrub(text: str) -> str:
-    return _SECRET.sub(lambda m: (m.group("scheme") or "") + "[redacted]", text)
-
-
-class SecretScrubber(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = scrub(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
-            text = logging.Formatter().formatException(record.exc_info)
-            record.exc_text = scrub(text)
-        return True
+# One scrubber for every output (by pattern and by the values the app holds): see
+# desktop.core.secrets.redact. The old names stay for callers.
+SecretScrubber = RedactingFilter
+__all__ = ["SecretScrubber", "configure_logging", "log_folder", "scrub"]
 
 
 def log_folder() -> Path:

@@ -206,3 +206,70 @@ def test_deeply_nested_objects_passed_directly() -> None:
     check(parse_server_event({"type": "session.updated", "session": deep}))
     check(parse_server_event({"no_type": deep}))
     check(parse_server_event({"type": "response.output_text.delta", "delta": deep}))
+
+
+# --- hostile text: lone surrogates, control characters, big payloads ---------------------
+
+hostile_chars = st.sampled_from(
+    ["\ud800", "\udfff", "\x00", "\x1b[31m", "\x1b]52;c;aGk=\x07", "\r", "\b", "\x9b", "\u202e"]
+)
+hostile_text = st.lists(hostile_chars | st.text(max_size=5), max_size=30).map("".join)
+
+
+def _shown_safely(event: ServerEvent) -> None:
+    """What any output path does with an event: redact it, print it as JSON, show its
+    words plainly. None of it may raise, and nothing shown keeps a control character."""
+    from desktop.cli.printer import json_line
+    from desktop.core.secrets.redact import redact_data, scrub
+    from desktop.core.text import for_terminal
+
+    line = json_line({"event": redact_data(event.raw)})
+    line.encode("utf-8")
+    assert "\n" not in line and "\x1b" not in line
+    for text in _strings(event.raw):
+        shown = for_terminal(scrub(text))
+        shown.encode("utf-8")
+        assert not any(ord(c) < 32 and c not in "\n\t" for c in shown)
+        assert not any(0x7F <= ord(c) <= 0x9F or 0x202A <= ord(c) <= 0x202E for c in shown)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in _strings(k) + _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+@SETTINGS
+@given(st.sampled_from(sorted(EVENT_TYPES)), st.sampled_from(FIELD_NAMES), hostile_text)
+def test_lone_surrogates_and_controls_in_any_field(wire_type: str, name: str, text: str) -> None:
+    payload = {"type": wire_type, name: text, "delta": text, "transcript": text}
+    for raw in (json.dumps(payload), json.dumps(payload, ensure_ascii=False)):
+        event = parse_server_event(raw)
+        check(event)
+        _shown_safely(event)
+    event = parse_server_event(payload)
+    check(event)
+    _shown_safely(event)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(min_value=1, max_value=1_000_000), hostile_chars)
+def test_payloads_up_to_a_megabyte(size: int, filler: str) -> None:
+    text = (filler * (size // len(filler) + 1))[:size]
+    for raw in (
+        json.dumps({"type": "response.output_text.delta", "item_id": "i", "delta": text}),
+        json.dumps({"type": "error", "error": {"message": text}}),
+        text,
+    ):
+        event = parse_server_event(raw)
+        check(event)
+        if isinstance(event, MalformedEvent):
+            assert len(event.text) <= 4001  # only the start of junk is kept
+        if event.type == "error":
+            message = event.message  # type: ignore[attr-defined]
+            assert len(message) <= 300
+            assert "\x1b" not in message and "\ud800" not in message

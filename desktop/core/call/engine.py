@@ -55,7 +55,8 @@ log = logging.getLogger("talkline.call")
 
 CHANNEL_OPEN_TIMEOUT = 15.0  # ICE + DTLS + SCTP; slow networks and TURN need a while
 SESSION_EVENT_TIMEOUT = 5.0  # the Agents SDK waits 5 s for session.updated
-HANGUP_TIMEOUT = 3.0
+HANGUP_TIMEOUT = 2.0  # the hang-up is finished (or given up) before the HTTP session closes
+MAX_EVENT_BYTES = 256 * 1024  # the message size aiortc advertises; bigger ones are dropped
 
 
 class AudioSink(Protocol):
@@ -109,6 +110,7 @@ class RealtimeCall:
         self._http: aiohttp.ClientSession | None = None
         self._signaling: Signaling | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._hangup: asyncio.Future[None] | None = None
         self._waiters: dict[type[ServerEvent], asyncio.Future[ServerEvent]] = {}
         self._channel_open: asyncio.Event = asyncio.Event()
         self._last_traffic = time.monotonic()
@@ -199,11 +201,13 @@ class RealtimeCall:
         self._set_state(CallState.CONNECTING)
         try:
             await pc.setRemoteDescription(RTCSessionDescription(answer.sdp, "answer"))
-        except ValueError as exc:
+        except Exception as exc:  # aiortc raises ValueError, AssertionError, AttributeError...
+            # ...for a truncated or hostile SDP: the provider's answer, not our bug.
             raise CallError(
-                f"{self.profile.name}'s session description could not be used.",
-                stage=CallState.CONNECTING,
-                details=str(exc),
+                f"{self.profile.name}'s answer could not be used: its session description "
+                "is incomplete or malformed. Check the base URL points at a realtime API.",
+                stage=CallState.SIGNALING,
+                details=f"{exc.__class__.__name__}: {str(exc)[:200]}",
             ) from exc
         await self._await_ready()
         if self._closed.is_set():  # the channel died between session.updated and now
@@ -279,6 +283,11 @@ class RealtimeCall:
         @channel.on("message")
         def _message(message: str | bytes) -> None:
             self._last_traffic = time.monotonic()
+            if len(message) > MAX_EVENT_BYTES:  # str: chars ≤ bytes, still bounded
+                log.warning(
+                    "dropped an event of %d bytes (limit %d)", len(message), MAX_EVENT_BYTES
+                )
+                return
             self._handle_message(message)
 
         @channel.on("close")
@@ -520,9 +529,14 @@ class RealtimeCall:
 
     async def _teardown(self, *, hangup: bool) -> None:
         self.turns.close()
-        if hangup and self.call_id and self._signaling is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._signaling.hangup(self.call_id), HANGUP_TIMEOUT)
+        if hangup and self.call_id and self._signaling is not None and self._hangup is None:
+            # Its own task: cancelling the task that failed the call must not cut it off.
+            self._hangup = asyncio.ensure_future(self._signaling.hangup(self.call_id))
+            self._hangup.add_done_callback(_log_hangup_failure)
+        if self._hangup is not None:
+            # Finish (or give up on) the hang-up before the HTTP session closes: cut off,
+            # the provider keeps the session open, and billed, until it times out.
+            await asyncio.wait({self._hangup}, timeout=HANGUP_TIMEOUT)
         for sink in (self._sink, self._video_sink):
             if sink is not None:
                 with contextlib.suppress(Exception):
@@ -562,6 +576,11 @@ class RealtimeCall:
             self.notice.emit(str(exc))
         else:
             self.notice.emit("Part of the call failed in the background; the log has details.")
+
+
+def _log_hangup_failure(task: asyncio.Future[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.info("hang-up failed", exc_info=task.exception())
 
 
 async def _first_of(*events: asyncio.Event, seconds: float) -> asyncio.Event | None:

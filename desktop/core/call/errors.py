@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 
 from desktop.core.call.state import CallState
+from desktop.core.secrets.redact import scrub
+from desktop.core.text import one_line
+
+SERVER_WORDS = 300  # at most this much of a server's own message is kept and shown
+LONG_WAIT = 60.0  # a Retry-After beyond this is not waited for: the user is told when
 
 
 class CallError(Exception):
@@ -53,22 +59,51 @@ class ServerError:
 
     @classmethod
     def from_body(cls, body: str) -> ServerError:
+        """The server's words, each one line, capped, without controls or secrets: they
+        are shown in the window and the terminal, and a server may send anything."""
+        server = cls._parse(body)
+        return cls(
+            message=_words(server.message, SERVER_WORDS),
+            type=_words(server.type, 80),
+            code=_words(server.code, 80),
+        )
+
+    @classmethod
+    def _parse(cls, body: str) -> ServerError:
         try:
             data = json.loads(body)
-        except (ValueError, TypeError):
-            return cls(message=body.strip()[:300])
+        except (ValueError, TypeError, RecursionError):
+            return cls(message=body.strip())
         err = data.get("error") if isinstance(data, dict) else None
         if isinstance(err, dict):
             return cls(
-                message=str(err.get("message") or ""),
-                type=str(err.get("type") or ""),
-                code=str(err.get("code") or ""),
+                message=_text(err.get("message")),
+                type=_text(err.get("type")),
+                code=_text(err.get("code")),
             )
         if isinstance(err, str):
             return cls(message=err)
         if isinstance(data, dict) and isinstance(data.get("message"), str):
             return cls(message=data["message"])
-        return cls(message=body.strip()[:300])
+        return cls(message=body.strip())
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else "" if value is None else str(value)[:200]
+
+
+def _words(text: str, limit: int) -> str:
+    return scrub(one_line(text, limit))
+
+
+def wait_words(seconds: float, now: float | None = None) -> str:
+    """When to try again, for a server asking for a pause: "in 40 s", "after 14:05"."""
+    if seconds < 90:
+        return f"in {max(1, round(seconds))} s"
+    at = time.localtime((time.time() if now is None else now) + seconds)
+    minutes = round(seconds / 60)
+    span = f"{minutes} minutes" if minutes < 120 else f"{minutes / 60:.0f} hours"
+    return f"after {time.strftime('%H:%M', at)} (in about {span})"
 
 
 def http_error(
@@ -108,11 +143,14 @@ def http_error(
         )
     if status == 429:
         quota = "quota" in (server.code + server.message).lower()
-        message = (
-            f"{provider} says this account is out of quota. Check billing, then try again."
-            if quota
-            else f"{provider} is rate-limiting this key. Wait a moment and try again."
-        )
+        if quota:
+            message = (
+                f"{provider} says this account is out of quota. Check billing, then try again."
+            )
+        elif retry_after is not None and retry_after > LONG_WAIT:
+            message = f"{provider} is rate-limiting this key. Try again {wait_words(retry_after)}."
+        else:
+            message = f"{provider} is rate-limiting this key. Wait a moment and try again."
         return CallError(
             message,
             stage=stage,
@@ -122,8 +160,13 @@ def http_error(
             retry_after=retry_after,
         )
     if status >= 500:
+        when = (
+            wait_words(retry_after)
+            if retry_after is not None and retry_after > LONG_WAIT
+            else "in a moment"
+        )
         return CallError(
-            f"{provider} had a server error (HTTP {status}). Try again in a moment.",
+            f"{provider} had a server error (HTTP {status}). Try again {when}.",
             stage=stage,
             details=details,
             status=status,

@@ -7,11 +7,15 @@ the three body formats and the ways a call id comes back.
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
 import logging
+import re
 import ssl
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -25,12 +29,29 @@ from desktop.core.profiles.profile import (
     CallIdSource,
     ProviderProfile,
 )
+from desktop.core.secrets.redact import remember_secret, scrub
+from desktop.core.text import one_line
 
 log = logging.getLogger("talkline.signaling")
 
 BEARER = AuthConfig(header="Authorization", scheme="Bearer")
 # Statuses for which a refused ephemeral-key request should fall back to the standard key.
 _MINT_FALLBACK_STATUSES = {400, 404, 405, 501}
+
+# What a hostile or broken server may make us read, counted in decoded bytes (a gzip bomb
+# is small on the wire). An SDP answer is a few KB; JSON answers are small too.
+SDP_LIMIT = 256 * 1024
+JSON_LIMIT = 1024 * 1024
+SHOWN_CHARS = 300  # of a server's own words, in a sentence or a detail
+_READ_CHUNK = 64 * 1024
+# A call id goes into the hang-up URL: a plain token only, never a path.
+_CALL_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+# A minted client secret goes into the next request's Authorization header.
+_SECRET_SHAPE = re.compile(r"[A-Za-z0-9._~+/=-]{8,4096}")
+
+
+class BodyTooLarge(Exception):
+    """A response body went past what this request may read."""
 
 
 @dataclass
@@ -54,7 +75,7 @@ class Signaling:
         self,
         profile: ProviderProfile,
         api_key: str | None,
-        session: dict,
+        session: dict[str, Any],
         http: aiohttp.ClientSession,
         *,
         timeout: float = 15.0,
@@ -64,21 +85,43 @@ class Signaling:
         self._session = session
         self._http = http
         self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10.0))
+        remember_secret(self._key)
+        # A call the provider created whose answer we could not read (see post_offer).
+        self._orphan_call_id: str | None = None
 
     # -- requests -------------------------------------------------------------------------
 
     async def _request(
-        self, method: str, path: str, stage: CallState, **kwargs: object
+        self,
+        method: str,
+        path: str,
+        stage: CallState,
+        *,
+        limit: int = JSON_LIMIT,
+        **kwargs: Any,  # noqa: ANN401 - aiohttp request options
     ) -> tuple[int, Mapping[str, str], str]:
         url = self.profile.url(path)
+        headers_seen: Mapping[str, str] | None = None
+        status = 0
         try:
             async with self._http.request(
                 method, url, timeout=self._timeout, allow_redirects=False, **kwargs
             ) as resp:
-                body = await resp.text(errors="replace")
                 # Keep the case-insensitive mapping: HTTP/2 fronts send lowercase names.
-                return resp.status, resp.headers.copy(), body
+                status, headers_seen = resp.status, resp.headers.copy()
+                body = await _read_capped(resp, limit)
+                return status, headers_seen, body
+        except BodyTooLarge as exc:
+            self._note_orphan(path, status, headers_seen)
+            raise CallError(
+                f"{self.profile.name} sent a far larger answer than a realtime API does "
+                f"(over {_size(limit)}); it was not read. Check the base URL.",
+                stage=stage,
+                details=f"HTTP {status}: body over {limit} bytes: {method} {url}",
+                status=status or None,
+            ) from exc
         except TimeoutError as exc:
+            self._note_orphan(path, status, headers_seen)
             raise CallError(
                 f"{self.profile.name} did not answer in time. Check your network connection, "
                 "or try again later.",
@@ -116,12 +159,19 @@ class Signaling:
                 retryable=True,
             ) from exc
         except aiohttp.ClientError as exc:
+            self._note_orphan(path, status, headers_seen)
             raise CallError(
                 f"The connection to {self._host()} broke off: {exc.__class__.__name__}.",
                 stage=stage,
                 details=str(exc),
                 retryable=True,
             ) from exc
+
+    def _note_orphan(self, path: str, status: int, headers: Mapping[str, str] | None) -> None:
+        """The call request was answered with a success and an id, then the body failed:
+        the provider holds a session we cannot use, and it must be hung up."""
+        if path == self.profile.calls_path and headers is not None and 200 <= status < 300:
+            self._orphan_call_id = self._call_id_from(headers)
 
     def _host(self) -> str:
         return urlsplit(self.profile.base_url).netloc or self.profile.base_url
@@ -140,7 +190,7 @@ class Signaling:
             raise CallError(
                 f"{self.profile.name} redirected the request elsewhere. Check the base URL.",
                 stage=stage,
-                details=f"HTTP {status} → {headers.get('Location', '?')}",
+                details=f"HTTP {status} → {one_line(headers.get('Location', '?'), 200)}",
                 status=status,
             )
         retry_after = _retry_after(headers)
@@ -191,7 +241,9 @@ class Signaling:
         )
         if eph is None:
             return standard
-        payload: dict = {"session": self._session if eph.include_session else {"type": "realtime"}}
+        payload: dict[str, Any] = {
+            "session": self._session if eph.include_session else {"type": "realtime"}
+        }
         if eph.expires_seconds:
             payload["expires_after"] = {"anchor": "created_at", "seconds": eph.expires_seconds}
         status, headers, body = await self._request(
@@ -210,8 +262,16 @@ class Signaling:
             raise CallError(
                 f"{self.profile.name} answered the key request without a client secret.",
                 stage=CallState.AUTHORIZING,
-                details=body[:300],
+                details=_shown(body),
             )
+        if not _SECRET_SHAPE.fullmatch(secret):
+            raise CallError(
+                f"{self.profile.name} answered the key request with a client secret Talkline "
+                "cannot use (wrong length or characters). Check the base URL.",
+                stage=CallState.AUTHORIZING,
+                details=f"client secret of {len(secret)} characters",
+            )
+        remember_secret(secret)
         return Authorization(
             headers=BEARER.headers(secret), body_format=eph.body_format, ephemeral=True
         )
@@ -219,7 +279,7 @@ class Signaling:
     async def post_offer(self, offer_sdp: str, auth: Authorization) -> CallAnswer:
         stage = CallState.SIGNALING
         headers = dict(auth.headers)
-        kwargs: dict[str, object] = {}
+        kwargs: dict[str, Any] = {}
         if auth.body_format is BodyFormat.RAW_SDP:
             headers["Content-Type"] = "application/sdp"
             kwargs["data"] = offer_sdp.encode()
@@ -231,15 +291,29 @@ class Signaling:
             kwargs["data"] = form
         else:
             kwargs["json"] = {"sdp": offer_sdp, "session": self._session}
-        status, resp_headers, body = await self._request(
-            "POST", self.profile.calls_path, stage, headers=headers, **kwargs
-        )
+        self._orphan_call_id = None
+        try:
+            status, resp_headers, body = await self._request(
+                "POST", self.profile.calls_path, stage, limit=SDP_LIMIT, headers=headers, **kwargs
+            )
+        except CallError:
+            # The provider answered "created" with an id, then the answer broke off: hang
+            # that session up before anyone posts another offer. Without an id (a timeout
+            # before any header) a retry is still safe: that offer's peer connection is
+            # closed with this attempt, so a session it may have created never receives
+            # media and the provider drops it after its own connect timeout.
+            orphan, self._orphan_call_id = self._orphan_call_id, None
+            if orphan is not None:
+                log.info("hanging up call %s whose answer could not be read", orphan)
+                await self.hangup(orphan)
+            raise
         note = "" if auth.ephemeral else self._auth_note()
         self._raise_for_status(status, resp_headers, body, stage, note)
         return self._parse_answer(resp_headers, body)
 
     def _parse_answer(self, headers: Mapping[str, str], body: str) -> CallAnswer:
         content_type = headers.get("Content-Type", "").split(";")[0].strip().lower()
+        body = body.replace("\x00", "")  # aiortc's SDP parser does not expect NULs
         answer = CallAnswer(sdp=body)
         if content_type == "application/json" or body.lstrip().startswith("{"):
             try:
@@ -248,9 +322,10 @@ class Signaling:
                 data = None
             if not isinstance(data, dict) or not isinstance(data.get("sdp"), str):
                 raise _not_sdp(self.profile.name, body)
+            raw_id = data.get("id")
             answer = CallAnswer(
                 sdp=data["sdp"],
-                call_id=str(data["id"]) if data.get("id") else None,
+                call_id=_plain_id(raw_id) if isinstance(raw_id, str | int) else None,
                 ice_servers=parse_ice_servers(json.dumps({"ice_servers": data.get("ice_servers")})),
             )
         if not answer.sdp.lstrip().startswith("v=0"):
@@ -260,13 +335,17 @@ class Signaling:
         return answer
 
     def _call_id_from(self, headers: Mapping[str, str]) -> str | None:
+        """The call id from the answer's headers; only a plain token is accepted, since it
+        goes into the hang-up URL (``../../admin?x=1`` must not steer the standard key)."""
         source = self.profile.call_id_source
         if source is CallIdSource.SESSION_HEADER and headers.get("X-Session-Id"):
-            return headers["X-Session-Id"]
+            return _plain_id(headers["X-Session-Id"])
         location = headers.get("Location")
         if location:
-            return location.rstrip("/").rsplit("/", 1)[-1] or None
-        return headers.get("X-Session-Id")
+            # The raw last segment: a query or fragment makes it no plain id at all.
+            return _plain_id(location.rstrip("/").rsplit("/", 1)[-1])
+        session_id = headers.get("X-Session-Id")
+        return _plain_id(session_id) if session_id else None
 
     async def hangup(self, call_id: str) -> None:
         """Best effort: a failed hang-up is logged, the call is over for us either way."""
@@ -278,10 +357,11 @@ class Signaling:
                 hangup.method,
                 hangup.path.format(call_id=call_id),
                 CallState.CLOSING,
+                limit=64 * 1024,
                 headers=self.profile.auth.headers(self._key),
             )
             if status >= 300:
-                log.info("hang-up answered HTTP %s: %s", status, body[:200])
+                log.info("hang-up answered HTTP %s: %s", status, _shown(body, 200))
         except CallError as exc:
             log.info("hang-up failed: %s", exc)
 
@@ -291,8 +371,47 @@ def _not_sdp(provider: str, body: str) -> CallError:
         f"{provider} answered, but not with a WebRTC session description. "
         "Check the base URL points at a realtime API.",
         stage=CallState.SIGNALING,
-        details=body.strip()[:300] or "(empty body)",
+        details=_shown(body) or "(empty body)",
     )
+
+
+def _size(n: int) -> str:
+    return f"{n // (1024 * 1024)} MB" if n >= 1024 * 1024 else f"{n // 1024} KB"
+
+
+def _shown(text: str, limit: int = SHOWN_CHARS) -> str:
+    """A server's words as they may be shown: one line, capped, no controls, no secrets."""
+    return scrub(one_line(text, limit))
+
+
+def _plain_id(raw: object) -> str | None:
+    text = str(raw)
+    if _CALL_ID.fullmatch(text):
+        return text
+    log.warning("ignoring a call id that is not a plain token (%d characters)", len(text))
+    return None
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, limit: int) -> str:
+    """The body as text, or BodyTooLarge once more than ``limit`` decoded bytes arrived:
+    nothing past the limit is kept, and the connection is dropped rather than drained."""
+    declared = resp.content_length
+    if declared is not None and declared > limit and not resp.headers.get("Content-Encoding"):
+        resp.close()
+        raise BodyTooLarge(declared)
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in resp.content.iter_chunked(_READ_CHUNK):
+        total += len(chunk)
+        if total > limit:
+            resp.close()
+            raise BodyTooLarge(total)
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    try:
+        return data.decode(resp.charset or "utf-8", "replace")
+    except LookupError:  # a charset Python does not know
+        return data.decode("utf-8", "replace")
 
 
 def _secret_from(body: str, field_name: str) -> str | None:
@@ -308,14 +427,24 @@ def _secret_from(body: str, field_name: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    raw = headers.get("Retry-After") or headers.get("retry-after")
+def _retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds to wait: ``Retry-After`` as seconds or as an HTTP date (RFC 9110)."""
+    raw = (headers.get("Retry-After") or headers.get("retry-after") or "").strip()
     if not raw:
         return None
     try:
-        return max(0.0, float(raw))
+        seconds = float(raw)
     except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:  # RFC dates are GMT; a naive one is taken as such
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
         return None
+    return max(0.0, seconds)
 
 
 def parse_ice_servers(body: str) -> list[RTCIceServer]:

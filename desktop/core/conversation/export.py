@@ -12,6 +12,8 @@ from typing import Any
 from desktop.core.conversation.model import Conversation, Turn
 from desktop.core.events.decoding import FieldError, decode
 from desktop.core.events.payloads import Usage
+from desktop.core.secrets.redact import redact_data, scrub
+from desktop.core.text import encodable
 
 FORMAT_VERSION = 1
 _LABELS = {"user": "You", "assistant": "Assistant", "system": "System", "tool": "Tool"}
@@ -28,7 +30,8 @@ def to_markdown(conversation: Conversation, *, tz: tzinfo | None = None) -> str:
             f"---\n\n_Tokens: {usage.total_tokens:,} total "
             f"(input {usage.input_tokens:,}, output {usage.output_tokens:,})_"
         )
-    return "\n\n".join(blocks) + "\n" if blocks else ""
+    # Exports leave the app: no key in them, and always writable as UTF-8.
+    return encodable(scrub("\n\n".join(blocks) + "\n")) if blocks else ""
 
 
 def _turn_markdown(turn: Turn, tz: tzinfo | None) -> str:
@@ -78,7 +81,8 @@ def to_dict(conversation: Conversation) -> dict[str, Any]:
 
 
 def to_json(conversation: Conversation) -> str:
-    return json.dumps(to_dict(conversation), ensure_ascii=False, indent=2)
+    # Exports leave the app (history, rollover files): no key, always writable as UTF-8.
+    return encodable(json.dumps(redact_data(to_dict(conversation)), ensure_ascii=False, indent=2))
 
 
 def from_json(text: str | bytes, *, clock: Callable[[], float] = time.time) -> Conversation:

@@ -64,6 +64,13 @@ _KINDS: frozenset[str] = frozenset({"message", "function_call", "function_call_o
 _MESSAGE_ROLES: frozenset[str] = frozenset({"user", "assistant", "system"})
 
 
+MAX_TURN_TEXT = 1_000_000  # characters of one turn; a server streaming more is cut off
+CUT_NOTE = "\n[… the rest of this turn was longer than Talkline keeps (1 MB) and was dropped]"
+# Turns created by deltas for items the server never announced: a few are normal (a delta
+# can overtake its item), thousands are a flood, each of which would be a ghost turn.
+MAX_UNANNOUNCED = 64
+
+
 def _item_finished(item: Item, *, done: bool) -> bool:
     """An item is finished when it says so (rtAV's open-loop echo comes "completed" and
     never gets a done event) or when its done event carries no status."""
@@ -94,6 +101,39 @@ class Turn:
         del data["pending"]
         return data
 
+    def append_text(self, delta: str) -> None:
+        """Add streamed words in O(len(delta)): the pieces are joined when ``text`` is
+        read, not on every delta (a 1 MB answer in 2 KB deltas would copy 250 MB)."""
+        parts: list[str] = self.__dict__["_parts"]
+        size: int = self.__dict__["_size"]
+        if size >= MAX_TURN_TEXT:
+            return
+        if size + len(delta) > MAX_TURN_TEXT:
+            delta = delta[: MAX_TURN_TEXT - size] + CUT_NOTE
+            size = MAX_TURN_TEXT
+        else:
+            size += len(delta)
+        parts.append(delta)
+        self.__dict__["_size"] = size
+
+
+def _get_text(turn: Turn) -> str:
+    parts: list[str] = turn.__dict__["_parts"]
+    if len(parts) > 1:
+        parts[:] = ["".join(parts)]
+    return parts[0] if parts else ""
+
+
+def _set_text(turn: Turn, value: str) -> None:
+    if len(value) > MAX_TURN_TEXT:
+        value = value[:MAX_TURN_TEXT] + CUT_NOTE
+    turn.__dict__["_parts"] = [value]
+    turn.__dict__["_size"] = min(len(value), MAX_TURN_TEXT)
+
+
+# ``text`` stays a dataclass field (init, asdict, replace, repr) backed by the parts above.
+Turn.text = property(_get_text, _set_text)  # type: ignore[assignment]
+
 
 @dataclass(frozen=True)
 class TurnChange:
@@ -120,6 +160,8 @@ class Conversation:
         self._speech_ms: dict[str, tuple[int | None, int | None]] = {}
         self._in_flight: str | None = None  # response created and not yet done
         self._speaking: str | None = None  # response whose audio is playing
+        self._unannounced: set[str] = set()  # turns made by deltas, not yet seen as items
+        self._flood_logged = False
         self._handlers: dict[type[ServerEvent], Callable[[Any], None]] = {
             ConversationItemAdded: self._on_item_added,
             ConversationItemDone: self._on_item_done,
@@ -288,6 +330,7 @@ class Conversation:
     def _upsert_item(self, item: Item, *, done: bool, response_id: str | None = None) -> None:
         if item.type not in _KINDS or item.id in self.carried:
             return  # e.g. MCP items, or context carried over: nothing new to show
+        self._unannounced.discard(item.id)
         turn = self._by_id.get(item.id)
         if turn is None and item.type == "message" and item.role == "user" and not item.has_audio:
             turn = self._claim_pending(item.id, item.text)
@@ -374,6 +417,7 @@ class Conversation:
         index = self._index(turn)
         del self.items[index]
         self._text_stream.pop(turn.item_id, None)
+        self._unannounced.discard(turn.item_id)
         self.changed.emit(TurnChange("removed", turn, index))
 
     # --- the user's voice ----------------------------------------------------------------
@@ -418,12 +462,16 @@ class Conversation:
         return turn
 
     def _on_transcription_delta(self, event: InputAudioTranscriptionDelta) -> None:
+        if not self._admit(event.item_id):
+            return
         turn = self._user_voice_turn(event.item_id)
         if event.delta and turn.status == "in_progress":
-            turn.text += event.delta
+            turn.append_text(event.delta)
             self._touch(turn)
 
     def _on_transcription_completed(self, event: InputAudioTranscriptionCompleted) -> None:
+        if not self._admit(event.item_id):
+            return
         turn = self._user_voice_turn(event.item_id)
         if event.transcript.strip():  # an empty final transcript keeps what the deltas said
             turn.text = event.transcript.strip()
@@ -431,12 +479,16 @@ class Conversation:
             self._touch(turn)
 
     def _on_transcription_failed(self, event: InputAudioTranscriptionFailed) -> None:
+        if not self._admit(event.item_id):
+            return
         self._set_status(self._user_voice_turn(event.item_id), "failed")
 
     # --- the assistant's words -----------------------------------------------------------
 
     def _on_output_text(self, event: _AssistantTextEvent) -> None:
         turn = self._assistant_turn(event.item_id, event.response_id)
+        if turn is None:
+            return
         stream = "text" if isinstance(event, OutputTextDelta | OutputTextDone) else "transcript"
         # With text and audio both on (Inworld), the same words come twice: keep the first.
         if self._text_stream.setdefault(turn.item_id, stream) != stream:
@@ -445,17 +497,21 @@ class Conversation:
         if isinstance(event, OutputTextDelta | OutputAudioTranscriptDelta):
             if not event.delta:
                 return
-            turn.text += event.delta
+            turn.append_text(event.delta)
         else:
             final = event.text if isinstance(event, OutputTextDone) else event.transcript
             if final:  # an empty final text must not erase a partial one
                 turn.text = final
         self._touch(turn)
 
-    def _assistant_turn(self, item_id: str | None, response_id: str | None) -> Turn:
+    def _assistant_turn(self, item_id: str | None, response_id: str | None) -> Turn | None:
+        """The turn these words belong to; None when they belong to a flood of unknown
+        items (see ``_admit``)."""
         if item_id:
             turn = self._by_id.get(item_id)
             if turn is None:
+                if not self._admit(item_id):
+                    return None
                 turn = self._new_assistant_turn(item_id, response_id)
             elif turn.response_id is None and response_id:
                 turn.response_id = response_id
@@ -469,7 +525,26 @@ class Conversation:
                 and (response_id is None or turn.response_id == response_id)
             ):
                 return turn
-        return self._new_assistant_turn(self._unused_id(response_id or "response"), response_id)
+        new_id = self._unused_id(response_id or "response")
+        if not self._admit(new_id):
+            return None
+        return self._new_assistant_turn(new_id, response_id)
+
+    def _admit(self, item_id: str) -> bool:
+        """May a delta for ``item_id`` show a turn? Yes if it is shown already or a few
+        unannounced ones are; a flood of unknown ids is dropped (logged once)."""
+        if item_id in self._by_id:
+            return True
+        if len(self._unannounced) < MAX_UNANNOUNCED:
+            self._unannounced.add(item_id)
+            return True
+        if not self._flood_logged:
+            self._flood_logged = True
+            log.warning(
+                "more than %d items streamed without being announced; ignoring the rest",
+                MAX_UNANNOUNCED,
+            )
+        return False
 
     def _new_assistant_turn(self, item_id: str, response_id: str | None) -> Turn:
         now = self._clock()
@@ -478,8 +553,14 @@ class Conversation:
         return turn
 
     def _on_arguments_delta(self, event: FunctionCallArgumentsDelta) -> None:
+        if event.item_id and not self._admit(event.item_id):
+            return
         turn = self._function_call_turn(event.item_id, event.call_id, event.response_id)
-        if event.delta and turn.status == "in_progress":
+        if (
+            event.delta
+            and turn.status == "in_progress"
+            and len(turn.arguments or "") < MAX_TURN_TEXT
+        ):
             turn.arguments = (turn.arguments or "") + event.delta
             self._touch(turn)
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from desktop.core.secrets import redact as _redact
 
 Role = Literal["user", "assistant", "system"]
 
@@ -133,70 +134,12 @@ def conversation_item_retrieve(item_id: str) -> ClientEvent:
 
 # --- redaction for the event log ---------------------------------------------------------
 
-REDACTED = "[redacted]"
-_MAX_DEPTH = 64
-
-# A key is secret when its last word (split on _ - . space and camelCase) is one of these
-# ("access_token", "client_secret"), when any word is unambiguous ("password_hash"), or when
-# it names a key ("api_key"). Whole words, so counts like "total_tokens" and
-# "input_token_details" stay visible in the log.
-_SECRET_LAST_WORDS = frozenset(
-    {"authorization", "token", "password", "passwd", "secret", "credential", "credentials"}
-)
-_SECRET_ANY_WORDS = frozenset({"authorization", "password", "passwd", "secret"})
-# "key" alone, or after one of these words: "api_key", "X-Api-Key", "openaiApiKey".
-_KEY_QUALIFIERS = frozenset({"api", "private", "access", "auth", "session"})
-# Values that are keys whatever their field is called: bearer/basic headers, OpenAI
-# (sk-, ek_), rtAV (rtav_ak_, rtav_sk_) keys. Single tokens only, so prose is left alone.
-_SECRET_VALUE = re.compile(r"^\s*(?:(?:Bearer|Basic)\s+\S+|(?:sk-|ek_|rtav_)\S{8,})\s*$", re.I)
-
-
-def _words(key: str) -> list[str]:
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key)
-    return [w for w in re.split(r"[_\-.\s]+", spaced.lower()) if w]
-
-
-def is_secret_key(key: object) -> bool:
-    if not isinstance(key, str):
-        return False
-    words = _words(key)
-    if not words:
-        return False
-    return (
-        words[-1] in _SECRET_LAST_WORDS
-        or bool(_SECRET_ANY_WORDS.intersection(words))
-        or words[-1] == "apikey"
-        or (words[-1] == "key" and (len(words) == 1 or words[-2] in _KEY_QUALIFIERS))
-    )
+# One place scrubs secrets for every output (desktop.core.secrets.redact); these names stay
+# for the callers that import them from here.
+REDACTED = _redact.REDACTED
+is_secret_key = _redact.is_secret_key
 
 
 def redacted(data: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``data`` safe for the event log: secret-looking values are replaced.
-
-    A secret key's scalar value is blanked. Inside a secret key's object or list (OpenAI's
-    ``client_secret: {value, expires_at}``) every string is blanked and numbers are kept,
-    so ``expires_at`` stays readable. Values shaped like keys are blanked wherever they
-    are. Nesting deeper than 64 levels is cut off.
-    """
-    result = _redact(data, 0, in_secret=False)
-    return result if isinstance(result, dict) else {}
-
-
-def _redact(value: Any, depth: int, *, in_secret: bool) -> Any:
-    if depth > _MAX_DEPTH:
-        return "[too deep]"
-    if isinstance(value, dict):
-        out: dict[Any, Any] = {}
-        for key, item in value.items():
-            if not is_secret_key(key):
-                out[key] = _redact(item, depth + 1, in_secret=in_secret)
-            elif isinstance(item, dict | list | tuple):
-                out[key] = _redact(item, depth + 1, in_secret=True)
-            else:
-                out[key] = None if item is None else REDACTED
-        return out
-    if isinstance(value, list | tuple):
-        return [_redact(item, depth + 1, in_secret=in_secret) for item in value]
-    if isinstance(value, str) and (in_secret or _SECRET_VALUE.match(value)):
-        return REDACTED
-    return value
+    """A copy of ``data`` safe for the event log (see ``redact.redact_data``)."""
+    return _redact.redact_data(data)

@@ -29,6 +29,8 @@ from desktop.core.events.payloads import (
     RateLimit,
     Response,
 )
+from desktop.core.secrets.redact import scrub
+from desktop.core.text import one_line
 
 log = logging.getLogger("talkline.events")
 
@@ -116,13 +118,11 @@ class ErrorEvent(ServerEvent):
     @property
     def message(self) -> str:
         """A sentence to show the user."""
-        text = self.error.message.strip()
-        if len(text) > _MAX_USER_MESSAGE:
-            text = text[: _MAX_USER_MESSAGE - 1] + "…"
+        text = scrub(one_line(self.error.message, _MAX_USER_MESSAGE))
         if text:
             return text
         if self.error.code is not None:
-            return f"The server reported an error ({self.error.code})."
+            return f"The server reported an error ({one_line(self.error.code, 60)})."
         return "The server reported an error."
 
 
@@ -438,10 +438,64 @@ def _parse(raw: object) -> ServerEvent:
     if cls is None:
         _note_unknown(wire_type)
         return UnknownEvent(type=wire_type, event_id=event_id, raw=obj)
+    if cls is ResponseDone:
+        obj = _checked_usage(obj)
     try:
         return decode(cls, obj, raw=obj)
     except FieldError as exc:
         return _malformed(exc.reason, source, obj, wire_type)
+
+
+MAX_TOKENS = 10**9
+"""More tokens than this in one response is not a count, it is an attack on the cost line."""
+IGNORED_KEY = "talkline_ignored"
+"""Added to a ``response.done``'s raw JSON: the usage counts that were not believed."""
+
+
+def _checked_usage(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` with every usage count that is not a non-negative integer (up to
+    MAX_TOKENS) removed, and a note under ``talkline_ignored`` for the event log."""
+    response = obj.get("response")
+    if not isinstance(response, dict):
+        return obj
+    usage = response.get("usage")
+    if not isinstance(usage, dict):
+        return obj
+    ignored: list[str] = []
+    clean = _clean_counts(usage, "usage", ignored, 0)
+    if not ignored:
+        return obj
+    log.warning("response.done: ignored usage counts %s", ", ".join(ignored))
+    notes = [f"{what}: not a non-negative integer" for what in ignored[:20]]
+    return {**obj, "response": {**response, "usage": clean}, IGNORED_KEY: notes}
+
+
+def _clean_counts(
+    counts: dict[str, Any], path: str, ignored: list[str], depth: int
+) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    for key, value in counts.items():
+        where = f"{path}.{key}"
+        if isinstance(value, dict) and depth < 4:
+            clean[key] = _clean_counts(value, where, ignored, depth + 1)
+        elif not (isinstance(key, str) and key.endswith("_tokens")) or _is_count(value):
+            clean[key] = value
+        else:
+            ignored.append(f"{where}={_short_value(value)}")
+    return clean
+
+
+def _is_count(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, float) and not value.is_integer():
+        return False
+    return 0 <= value <= MAX_TOKENS
+
+
+def _short_value(value: object) -> str:
+    text = json.dumps(value) if isinstance(value, int | float | bool | None) else kind_of(value)
+    return text[:24]
 
 
 def _malformed(

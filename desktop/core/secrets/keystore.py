@@ -16,6 +16,7 @@ import keyring.errors
 from keyring.backend import KeyringBackend
 
 from desktop.core.profiles.profile import ProviderProfile
+from desktop.core.secrets.redact import remember_secret
 
 log = logging.getLogger("talkline.secrets")
 
@@ -51,6 +52,8 @@ class KeyStore:
     def __init__(self, backend: KeyringBackend | None = None) -> None:
         self._backend = backend
         self._memory: dict[str, str] = {}
+        # Why the last keyring write did not keep the key (for the person who asked).
+        self.last_error: str | None = None
 
     @property
     def backend(self) -> KeyringBackend:
@@ -74,7 +77,9 @@ class KeyStore:
         if not self.status().available:
             return None
         try:
-            return self.backend.get_password(SERVICE, provider_id)
+            key = self.backend.get_password(SERVICE, provider_id)
+            remember_secret(key)  # scrubbed from every output from now on
+            return key
         except keyring.errors.KeyringLocked:
             log.warning("the keyring is locked; key for %s not read", provider_id)
             return None
@@ -87,15 +92,22 @@ class KeyStore:
         key = key.strip()
         if not key:
             raise ValueError("an empty key")
-        if self.status().available:
+        remember_secret(key)
+        self.last_error = None
+        status = self.status()
+        if status.available:
             try:
                 self.backend.set_password(SERVICE, provider_id, key)
-                self._memory.pop(provider_id, None)
-                return KeySource.KEYRING
+                # Read it back: a Secret Service that cannot prompt may accept and drop it.
+                if self.backend.get_password(SERVICE, provider_id) == key:
+                    self._memory.pop(provider_id, None)
+                    return KeySource.KEYRING
+                self.last_error = "the keyring accepted the key but did not keep it"
             except keyring.errors.KeyringError as exc:
-                log.warning(
-                    "keyring write failed (%s); keeping the key in memory", exc.__class__.__name__
-                )
+                self.last_error = f"the keyring refused it ({exc.__class__.__name__})"
+            log.warning("keyring write failed: %s; keeping the key in memory", self.last_error)
+        else:
+            self.last_error = status.message
         self._memory[provider_id] = key
         return KeySource.MEMORY
 
@@ -118,6 +130,7 @@ class KeyStore:
             source = KeySource.MEMORY if profile.id in self._memory else KeySource.KEYRING
             return stored, source
         if profile.env_var and os.environ.get(profile.env_var):
+            remember_secret(os.environ[profile.env_var])
             return os.environ[profile.env_var], KeySource.ENVIRONMENT
         return None, KeySource.NONE
 

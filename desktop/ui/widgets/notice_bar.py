@@ -11,6 +11,8 @@ import html
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
+from desktop.core.text import plain
+
 MAX_NOTICES = 4
 
 
@@ -28,11 +30,11 @@ class _Notice(QFrame):
             | Qt.TextInteractionFlag.LinksAccessibleByMouse
             | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
         )
-        body = html.escape(text)
+        body = html.escape(plain(text, 600))  # a server's words: capped, escaped, no controls
         if link:
             body += f' <a href="{html.escape(link)}">{html.escape(link.title())}…</a>'
         self.label.setText(body)
-        self.label.setAccessibleName(text)
+        self.label.setAccessibleName(plain(text, 600))
         self.close_button = QToolButton(self)
         self.close_button.setText("✕")
         self.close_button.setAutoRaise(True)

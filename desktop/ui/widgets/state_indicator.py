@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from desktop.core.call.state import CallState, CallStatus
+from desktop.core.text import as_markup, plain
 
 _COLOURS = {
     CallState.IDLE: "#8a8f98",
@@ -90,7 +91,10 @@ class StateIndicator(QWidget):
         self._dot = _Dot(self)
         self._label = QLabel(self)
         self._label.setObjectName("stateLabel")
+        self._label.setTextFormat(Qt.TextFormat.PlainText)
         self._reason = QLabel(self)
+        # A failure reason carries the server's words: shown, never rendered as HTML.
+        self._reason.setTextFormat(Qt.TextFormat.PlainText)
         self._reason.setObjectName("stateReason")
         self._reason.setWordWrap(True)
         self._reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -127,7 +131,7 @@ class StateIndicator(QWidget):
         self._dot.update()
         failed = status.state is CallState.FAILED
         explained = failed or (status.state is CallState.WAITING and bool(status.reason))
-        self._reason.setText((status.reason or "The call failed.") if explained else "")
+        self._reason.setText(plain(status.reason or "The call failed.", 600) if explained else "")
         self._reason.setVisible(explained)
         if status.state.is_active:
             self._tick.start()
@@ -162,7 +166,7 @@ class StateIndicator(QWidget):
             tip = f"{state.label}…"
         else:
             tip = "Not connected. Choose a provider and press Connect."
-        self.setToolTip(tip)
-        self.setAccessibleDescription(tip)
+        self.setToolTip(as_markup(tip))  # escaped: a tooltip would obey a server's tags
+        self.setAccessibleDescription(plain(tip, 2000))
         # Only the words change every second; the accessible name carries the state.
         self.setAccessibleName(f"Connection state: {state.label}")
