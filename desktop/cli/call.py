@@ -150,6 +150,7 @@ async def _call(args: argparse.Namespace, printer: Printer) -> int:
         local_server=LocalServerLauncher(),
         history=(lambda: store) if store is not None else None,
     )
+    printer.on_closed = session.disconnect  # `| head -1`: nobody reads on, so hang up
     try:
         return await _talk(session, args, printer)
     finally:
@@ -186,7 +187,9 @@ async def _talk(session: TalkSession, args: argparse.Namespace, printer: Printer
     stats = CallFigures(session) if args.stats_json else None
     task = session.connect()
     assert task is not None
-    await task
+    await asyncio.wait([task])  # cancelled when the reader went away (it hangs up)
+    if printer.closed:
+        return 0
     call = session.call
     if session.state is not CallState.CONNECTED or call is None:
         raise _failure(session.status)
@@ -312,6 +315,7 @@ def run_devices(args: argparse.Namespace) -> int:
     """`talkline devices`: the names --input-device / --output-device take."""
     import json
 
+    from desktop.cli.printer import for_people
     from desktop.core.audio.devices import list_devices
 
     listing = {kind: list_devices(kind) for kind in ("input", "output")}
@@ -327,8 +331,8 @@ def run_devices(args: argparse.Namespace) -> int:
         if len(devices) <= 1:
             print("  (none found)")
         for device in devices:
-            label = f"  {device.name}"
+            label = f"  {for_people(device.name)}"
             if device.label != device.name:
-                label += f"  — {device.label}"
+                label += f"  — {for_people(device.label)}"
             print(label)
     return 0
