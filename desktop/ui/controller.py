@@ -214,6 +214,10 @@ class CallController(QObject):
     def new_conversation(self) -> None:
         self.session.new_conversation()
 
+    def resume(self, conversation_id: str) -> bool:
+        """Go on with a saved conversation (False: it is not in the history)."""
+        return self.session.resume(conversation_id)
+
     async def shutdown(self) -> None:
         """Hang up and stop the local server; bounded so quitting never hangs."""
         await self.session.shutdown()

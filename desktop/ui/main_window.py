@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         build_menus(self.menuBar(), self.actions, self.event_log_dock.toggleViewAction())
         self.stats_dock = install_stats_dock(self)  # View ▸ Call quality; quality hints
         self.history_dock = install_history_dock(self)  # View ▸ History (Ctrl+H)
+        controller.session.history = lambda: self.history_dock.store  # opened on first use
         self.announcer = Announcer(self.transcript)
         self.tray = Tray(self)
         self.ptt = PushToTalk(
@@ -213,6 +214,9 @@ class MainWindow(QMainWindow):
         c.status_changed.connect(self._on_status)
         c.timings_changed.connect(self.state.set_timings)
         c.session_started.connect(self.transcript.begin_session)
+        c.conversation_started.connect(self._on_conversation_started)
+        self.history_dock.resume_requested.connect(self.resume_conversation)
+        self.history_dock.new_requested.connect(self.controller.new_conversation)
         c.turn_changed.connect(self.transcript.apply_change)
         c.turn_state_changed.connect(self._on_turns)
         c.held_unmute_changed.connect(self._on_held_unmute)
@@ -494,6 +498,25 @@ class MainWindow(QMainWindow):
         self._persist()
 
     # -- transcript -------------------------------------------------------------------------
+
+    def resume_conversation(self, conversation_id: str) -> None:
+        """Go on with a saved conversation: its turns are shown, and Connect tells them to
+        the model first (a call under way is hung up)."""
+        if not self.controller.resume(conversation_id):
+            self.notices.show_notice(
+                "That conversation is no longer in the history.", key="history"
+            )
+            return
+        if not self.controller.state.is_active:
+            self.controller.connect_call()
+
+    def _on_conversation_started(self, conversation: Conversation) -> None:
+        from desktop.core.conversation.model import TurnChange
+
+        self.transcript.begin_session("Resumed conversation" if conversation.items else
+                                      "New conversation")
+        for index, turn in enumerate(conversation.items):
+            self.transcript.apply_change(TurnChange("added", turn, index))
 
     def merged_conversation(self) -> Conversation:
         """Every call of this run as one conversation (what the transcript shows)."""
