@@ -12,7 +12,7 @@ from desktop.core.secrets import KeySource, KeyStore, mask
 KEYED = [p.id for p in BUILTIN_PROFILES.values() if p.requires_key]
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("keys", help="store, remove or list provider API keys (OS keyring)")
     ks = p.add_subparsers(dest="action", required=True)
     s = ks.add_parser("set", help="store a key (prompted; or piped on standard input)")
@@ -51,8 +51,8 @@ def run(args: argparse.Namespace, store: KeyStore | None = None) -> int:
         if not key.strip():
             print("talkline keys: no key given; nothing stored", file=sys.stderr)
             return 2
-        where = store.set(args.provider, key)
-        if where is not KeySource.KEYRING:
+        stored = store.set(args.provider, key)
+        if stored is not KeySource.KEYRING:
             # This process ends now, and its memory with it: the key was not kept.
             print(
                 f"talkline keys: the {args.provider} key was NOT stored: "

@@ -13,12 +13,17 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any, Protocol
 
 import aiohttp
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import (
+    RTCConfiguration,
+    RTCDataChannel,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
 from aiortc.mediastreams import MediaStreamTrack
 
 from desktop.core.audio.errors import AudioError
@@ -102,14 +107,14 @@ class RealtimeCall:
 
         self.pc: RTCPeerConnection | None = None
         self.call_id: str | None = None
-        self.session: dict = {}  # the server's view, from session.created/updated
+        self.session: dict[str, Any] = {}  # the server's view, from session.created/updated
         self.voice_fixed = False  # the provider no longer accepts another voice
         self.user_speaking = False  # the server's VAD hears the user right now
         self.error: CallError | None = None  # why the call failed, once it has
-        self._channel = None
+        self._channel: RTCDataChannel | None = None
         self._http: aiohttp.ClientSession | None = None
         self._signaling: Signaling | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._hangup: asyncio.Future[None] | None = None
         self._waiters: dict[type[ServerEvent], asyncio.Future[ServerEvent]] = {}
         self._channel_open: asyncio.Event = asyncio.Event()
@@ -255,9 +260,10 @@ class RealtimeCall:
     ) -> ServerEvent | None:
         """Wait for a session event; a missing one is a notice, not a failed call."""
         closed = asyncio.ensure_future(self._closed.wait())
+        waits: set[asyncio.Future[Any]] = {fut, closed}
         try:
             done, _ = await asyncio.wait(
-                {fut, closed}, timeout=SESSION_EVENT_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+                waits, timeout=SESSION_EVENT_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
             )
         finally:
             closed.cancel()
@@ -275,7 +281,7 @@ class RealtimeCall:
 
     # -- data channel ---------------------------------------------------------------------
 
-    def _wire_channel(self, channel) -> None:  # noqa: ANN001 - aiortc's RTCDataChannel
+    def _wire_channel(self, channel: RTCDataChannel) -> None:
         @channel.on("open")
         def _open() -> None:
             self._channel_open.set()
@@ -558,13 +564,13 @@ class RealtimeCall:
         self._waiters.clear()
         self._closed.set()
 
-    def _spawn(self, coro) -> asyncio.Task:  # noqa: ANN001
+    def _spawn(self, coro: Coroutine[Any, Any, object]) -> asyncio.Task[object]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
         return task
 
-    def _task_done(self, task: asyncio.Task) -> None:
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
         """A background part of the call failed (e.g. the speaker would not start): say so
         now, not at garbage collection; the call goes on without that part."""
         self._tasks.discard(task)

@@ -21,6 +21,7 @@ class RemoteTap(MediaStreamTrack):
 
     async def recv(self) -> av.AudioFrame | av.VideoFrame:
         frame = await self._track.recv()
+        assert isinstance(frame, av.AudioFrame | av.VideoFrame)  # tracks carry frames
         self._on_frame()
         return frame
 

@@ -39,7 +39,7 @@ class TurnState:
 class TurnController:
     def __init__(
         self,
-        send: Callable[[ClientEvent], None],
+        send: Callable[[ClientEvent], object],
         set_mic_open: Callable[[bool], None],
         clear_playback: Callable[[], None],
         mark_interrupted: Callable[[str | None], None],

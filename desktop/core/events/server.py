@@ -71,7 +71,7 @@ def event(*wire_types: str) -> Callable[[type[E]], type[E]]:
         # Only this class's own annotations: reading cls.__annotations__ would find a parent's.
         own = cls.__dict__.get("__annotations__", {})
         cls.__annotations__ = {"type": "str", **own}
-        cls.type = wire_types[0]  # type: ignore[assignment]
+        cls.type = wire_types[0]
         cls.WIRE_TYPES = wire_types
         cls = dataclass(frozen=True, kw_only=True)(cls)
         for wire_type in wire_types:

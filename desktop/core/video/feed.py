@@ -122,6 +122,7 @@ class VideoFeed:
                 if self._images_arriving() or not self._rate.allow():
                     self.counts.dropped += 1
                     continue
+                assert isinstance(frame, av.VideoFrame)  # a video track's frames
                 rgb = await self._to_rgb(frame)
                 if rgb is not None:
                     self._publish(Picture(rgb, "track"))
@@ -129,16 +130,20 @@ class VideoFeed:
     async def _to_rgb(self, frame: av.VideoFrame) -> np.ndarray | None:
         width, height = frame.width, frame.height
         if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
-            return self._bad("track", f"a video frame of {width}x{height}")
+            self._bad("track", f"a video frame of {width}x{height}")
+            return None
         try:
             if width * height > OFFLOAD_PIXELS:
                 rgb = await asyncio.to_thread(frame.to_ndarray, format="rgb24")
             else:
                 rgb = frame.to_ndarray(format="rgb24")
         except Exception as exc:  # a frame PyAV cannot convert: skip it, keep the call
-            return self._bad("track", f"{exc.__class__.__name__}: {exc}")
+            self._bad("track", f"{exc.__class__.__name__}: {exc}")
+            return None
         checked = _checked(rgb)
-        return checked if checked is not None else self._bad("track", "a frame of no usable shape")
+        if checked is None:
+            self._bad("track", "a frame of no usable shape")
+        return checked
 
     # -- JPEG frames on the data channel --------------------------------------------------
 
