@@ -542,7 +542,14 @@ class RealtimeCall:
         if self._hangup is not None:
             # Finish (or give up on) the hang-up before the HTTP session closes: cut off,
             # the provider keeps the session open, and billed, until it times out.
-            await asyncio.wait({self._hangup}, timeout=HANGUP_TIMEOUT)
+            done, _pending = await asyncio.wait({self._hangup}, timeout=HANGUP_TIMEOUT)
+            if not done:
+                log.warning(
+                    "%s did not confirm the hang-up within %.0f s; its session may stay open "
+                    "until it times out there",
+                    self.profile.name,
+                    HANGUP_TIMEOUT,
+                )
         for sink in (self._sink, self._video_sink):
             if sink is not None:
                 with contextlib.suppress(Exception):
