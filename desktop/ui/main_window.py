@@ -13,13 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QPaintEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
     QMainWindow,
+    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
@@ -50,6 +51,15 @@ log = logging.getLogger("talkline.ui.window")
 
 MIN_SCALE, MAX_SCALE, SCALE_STEP = 0.8, 2.5, 0.1
 STYLE = """
+QPushButton, QToolButton#jumpToLatest {
+    padding: 4px 12px; border: 1px solid #b6bcc6; border-radius: 6px; background: #f7f8fa;
+}
+QPushButton:hover { background: #eef0f3; }
+QPushButton:checked { background: #fde8e8; border-color: #d64545; }
+QPushButton:disabled { color: #9aa0a6; background: #f3f4f6; }
+QPushButton:focus, QToolButton#jumpToLatest:focus { border: 2px solid #1d4ed8; }
+QComboBox { padding: 3px 8px; border: 1px solid #b6bcc6; border-radius: 6px; }
+QComboBox:focus { border: 2px solid #1d4ed8; }
 QPushButton#connectButton {
     padding: 7px 26px; border-radius: 7px; font-weight: 600; color: white;
     background: #1f9d55; border: 1px solid #17803f; min-width: 8em;
@@ -95,6 +105,7 @@ class MainWindow(QMainWindow):
         self._held_unmute = False
         self._hotkey_problem: str | None = None
         self._quitting = False
+        self._call_since: float | None = None  # when the current (or last) call connected
         self._told_about_tray = False
         self._base_point_size = QApplication.font().pointSizeF()
 
@@ -131,6 +142,7 @@ class MainWindow(QMainWindow):
         self.apply_font_scale(self.settings.font_scale, save=False)
         self.event_log_dock.setVisible(self.settings.show_event_log)
         self.stats_dock.setVisible(self.settings.show_call_quality)
+        self._restore_window_state()
         self._select_provider(self.settings.provider)
         self._on_status(CallStatus(CallState.IDLE))
         self._update_ptt_hint()
@@ -234,7 +246,7 @@ class MainWindow(QMainWindow):
         self.interrupt_button.clicked.connect(self.interrupt)
         a.interrupt.triggered.connect(self.interrupt)
         a.settings.triggered.connect(self.open_settings)
-        a.quit.triggered.connect(self.request_quit)
+        a.quit.triggered.connect(lambda: self.request_quit())
         a.find.triggered.connect(self.search.open_bar)
         a.copy_transcript.triggered.connect(self.copy_transcript)
         a.export_markdown.triggered.connect(lambda: self.export_dialog("md"))
@@ -257,7 +269,7 @@ class MainWindow(QMainWindow):
         self.tray.toggle_call.connect(c.toggle)
         self.tray.mute_toggled.connect(self.set_muted)
         self.tray.show_window.connect(self.bring_to_front)
-        self.tray.quit_requested.connect(self.request_quit)
+        self.tray.quit_requested.connect(lambda: self.request_quit())
 
     # -- start-up ---------------------------------------------------------------------------
 
@@ -361,9 +373,18 @@ class MainWindow(QMainWindow):
             self._tick()
             self.announcer.announce("Connected")
         elif not active:
-            self._session_timer.stop()
+            if self._session_timer.isActive():  # a call ended: its length, marked as past
+                self._session_timer.stop()
+                since = self._call_since
+                self.status.set_session(
+                    None if since is None else time.monotonic() - since, ended=True
+                )
             self.ptt.reset()
             self._on_turns(None)
+        if state is CallState.AUTHORIZING:  # a new attempt: the last call's figures go
+            self._session_timer.stop()
+            self.status.set_session(None)
+            self.stats_dock.begin_attempt()
         if state is CallState.FAILED:
             self.announcer.announce(f"Call failed. {status.reason}", assertive=True)
         elif state is CallState.WAITING:
@@ -399,6 +420,7 @@ class MainWindow(QMainWindow):
 
     def _tick(self) -> None:
         since = self.controller.connected_since
+        self._call_since = since
         self.status.set_session(None if since is None else time.monotonic() - since)
 
     def _on_notice(self, text: str, key: str) -> None:
@@ -428,7 +450,7 @@ class MainWindow(QMainWindow):
         self.mute_button.setText("Unmute" if muted else "Mute")
         self.mute_button.setAccessibleName("Unmute microphone" if muted else "Mute microphone")
         self.tray.set_muted(muted)
-        self.mic_meter.setEnabled(not muted)
+        self.mic_meter.set_muted(muted)
 
     def _select_provider(self, provider_id: str) -> None:
         index = self.provider.findData(provider_id)
@@ -588,12 +610,56 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
 
-    def request_quit(self) -> None:
+    def request_quit(self, *, ask: bool = True) -> None:
+        """Quit (Ctrl+Q, the menu, the tray); during a call, after asking."""
+        if ask and self.controller.state.is_active:
+            self._confirm_quit()
+            return
         self._quitting = True
+        self._save_window_state()
         if self.quit_handler is not None:
             self.quit_handler()
         else:
             self.close()
+
+    def _confirm_quit(self) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Quit Talkline?",
+            "A call is under way. Hang up and quit?",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setObjectName("quitQuestion")
+        quit_button = box.addButton("Hang up and quit", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(quit_button)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(
+            lambda _result: self.request_quit(ask=False)
+            if box.clickedButton() is quit_button
+            else None
+        )
+        self.bring_to_front()
+        box.open()
+
+    def _save_window_state(self) -> None:
+        """Size, position, docks and splitter sizes, for the next start."""
+        geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
+        state = bytes(self.saveState().toBase64().data()).decode("ascii")
+        value = f"{geometry} {state}"
+        if value != self.settings.window_state:
+            self.settings.window_state = value
+            self._persist()
+
+    def _restore_window_state(self) -> None:
+        geometry, _, state = self.settings.window_state.partition(" ")
+        if geometry:
+            self.restoreGeometry(QByteArray.fromBase64(geometry.encode("ascii")))
+        if state:
+            self.restoreState(QByteArray.fromBase64(state.encode("ascii")))
+        # The saved flags decide which docks are open (they may be newer than the state).
+        self.event_log_dock.setVisible(self.settings.show_event_log)
+        self.stats_dock.setVisible(self.settings.show_call_quality)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         if not self._quitting and self.settings.minimize_to_tray and self.tray.available():
@@ -609,6 +675,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             self.request_quit()
             return
+        if not self._quitting:
+            self._save_window_state()
         self.ptt.uninstall()
         if self.hotkey is not None:
             self.hotkey.stop()

@@ -65,6 +65,7 @@ class AppSettings:
     font_scale: float = 1.0
     show_event_log: bool = False
     show_call_quality: bool = False
+    window_state: str = ""  # the window's size, docks and their sizes (Qt's, base64)
 
     def provider_settings(self, provider_id: str | None = None) -> ProviderSettings:
         pid = provider_id or self.provider

@@ -35,6 +35,9 @@ class CallControls(QWidget):
             self.provider.setItemData(index, profile.description, Qt.ItemDataRole.ToolTipRole)
         self.provider.setAccessibleName("Provider")
         self.provider.setAccessibleDescription("Which realtime service to talk to")
+        self.provider.setToolTip(
+            "Which realtime service Connect calls. Add its key in Settings (Ctrl+,)."
+        )
         self.provider.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         provider_label = QLabel("&Provider", self)
         provider_label.setBuddy(self.provider)
@@ -43,6 +46,7 @@ class CallControls(QWidget):
         self.connect_button.setObjectName("connectButton")
         self.connect_button.setAccessibleName("Connect")
         self.connect_button.setAccessibleDescription("Start or end the call (Ctrl+D)")
+        self.connect_button.setToolTip("Start or end the call (Ctrl+D)")
         self.connect_button.setCursor(Qt.CursorShape.PointingHandCursor)
 
         self.state = StateIndicator(self)
@@ -63,9 +67,11 @@ class CallControls(QWidget):
         self.mute_button.setCheckable(True)
         self.mute_button.setAccessibleName("Mute microphone")
         self.mute_button.setAccessibleDescription("Stop sending your voice (Ctrl+M)")
+        self.mute_button.setToolTip("Stop sending your voice (Ctrl+M)")
         self.interrupt_button = QPushButton("Interrupt", self)
         self.interrupt_button.setAccessibleName("Interrupt the assistant")
         self.interrupt_button.setAccessibleDescription("Stop the reply being spoken (Esc)")
+        self.interrupt_button.setToolTip("Stop the reply being spoken (Esc)")
         self.listening = QLabel("● Listening", self)
         self.listening.setObjectName("listeningBadge")
         self.listening.setAccessibleName("Listening")
