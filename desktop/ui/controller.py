@@ -142,6 +142,7 @@ class CallController(ContinuityMixin, QObject):
     quality_changed = Signal(object)  # list of desktop.core.stats.quality.QualityWarning
     video_frame = Signal(object)  # desktop.core.video.Picture, or None: no video
     motions_changed = Signal(object)  # tuple of catalog Choices: the avatar's motions
+    phase_changed = Signal(object)  # desktop.core.talk.phase.Phase: what the assistant does
     retry_policy = RetryPolicy()  # connect attempts after a retryable failure
     auto_reconnect = True  # after the network drops a call, connect again on our own
     rollover_policy = RolloverPolicy()  # when and how long sessions continue in a new call
@@ -181,6 +182,7 @@ class CallController(ContinuityMixin, QObject):
         self._held_unmute = False
         self._shut_down = False
         self.last_stats: Any = None  # the latest call's CallStats (desktop.core.stats)
+        self.phase: Any = None  # the last Phase published (desktop.core.talk.phase)
 
     # -- what the window reads ------------------------------------------------------------
 
@@ -501,6 +503,8 @@ class CallController(ContinuityMixin, QObject):
 
         def on_received(event: ServerEvent) -> None:
             self._log_received(session, event)
+            if event.type in _VOICE_ACTIVITY and self._session is session:
+                self._publish_phase()
 
         def on_sent(event: ClientEvent) -> None:
             self.event_logged.emit("out", event.type, event.to_dict())
@@ -517,6 +521,7 @@ class CallController(ContinuityMixin, QObject):
         subs.append(call.conversation.changed.connect(self.turn_changed.emit))
         subs.append(call.conversation.usage_changed.connect(on_usage))
         subs.append(call.turns.changed.connect(self.turn_state_changed.emit))
+        subs.append(call.turns.changed.connect(lambda _state: self._publish_phase()))
         self._wire_stats(session)
         if session.video is not None:
             subs.append(session.video.frame_ready.connect(self.video_frame.emit))
@@ -567,6 +572,24 @@ class CallController(ContinuityMixin, QObject):
     def _set_status(self, status: CallStatus) -> None:
         self.status = status
         self.status_changed.emit(status)
+        self._publish_phase()
+
+    def _publish_phase(self) -> None:
+        """What the assistant is doing, from the status, the turns and the server's VAD.
+
+        (Interim: the conversation session in the core will publish the phase itself.)"""
+        from desktop.core.talk.phase import derive_phase
+
+        call = self.call
+        phase = derive_phase(
+            self.status,
+            call.turns.state if call is not None else _idle_turns(),
+            user_speaking=call is not None and call.user_speaking,
+            reconnecting=self._resume is not None,
+        )
+        if phase != self.phase:
+            self.phase = phase
+            self.phase_changed.emit(phase)
 
     def _fail(self, reason: str, stage: CallState, details: str = "") -> None:
         self._set_status(CallStatus(CallState.FAILED, reason=reason, stage=stage, details=details))
@@ -604,6 +627,7 @@ class CallController(ContinuityMixin, QObject):
             self._held_unmute = False
             self.held_unmute_changed.emit(False)
         self.turn_state_changed.emit(_idle_turns())
+        self._publish_phase()
         if session.video is not None:
             self.video_frame.emit(None)
 
@@ -719,6 +743,9 @@ class CallController(ContinuityMixin, QObject):
             self.notice.emit(
                 "Something went wrong in the background; the log has details.", "internal"
             )
+
+
+_VOICE_ACTIVITY = ("input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped")
 
 
 def _idle_turns() -> Any:

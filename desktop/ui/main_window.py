@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QPaintEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.call.state import CallState, CallStatus
+from desktop.core.talk.phase import Phase
 from desktop.ui.accessibility import Announcer
 from desktop.ui.actions import build_actions, build_menus
 from desktop.ui.controller import CallController
@@ -62,7 +63,7 @@ QComboBox { padding: 3px 8px; border: 1px solid #b6bcc6; border-radius: 6px; }
 QComboBox:focus { border: 2px solid #1d4ed8; }
 QPushButton#connectButton {
     padding: 7px 26px; border-radius: 7px; font-weight: 600; color: white;
-    background: #1f9d55; border: 1px solid #17803f; min-width: 8em;
+    background: #1f9d55; border: 2px solid #17803f; min-width: 8em;
 }
 QPushButton#connectButton:hover { background: #23ad5e; }
 QPushButton#connectButton[mode="disconnect"] { background: #d64545; border-color: #b83232; }
@@ -76,6 +77,7 @@ QLabel#listeningBadge {
     background: #e03131; color: white; border-radius: 8px; padding: 2px 10px; font-weight: 600;
 }
 QLabel#stateLabel { font-weight: 600; }
+QLabel#phaseWords { font-weight: 700; }
 QLabel#stateReason { color: #b42318; }
 QTextBrowser#transcript { border: 1px solid #d0d4da; border-radius: 6px; }
 """
@@ -170,6 +172,7 @@ class MainWindow(QMainWindow):
         self.mute_button = controls.mute_button
         self.interrupt_button = controls.interrupt_button
         self.listening = controls.listening
+        self.phase_view = controls.phase
 
         self.transcript = TranscriptView(body)
         self.transcript.context_actions = [
@@ -233,6 +236,10 @@ class MainWindow(QMainWindow):
         c.audio_changed.connect(self._on_audio)
         c.input_level.connect(self.mic_meter.set_level)
         c.output_level.connect(self.speaker_meter.set_level)
+        c.input_level.connect(self.phase_view.set_input_level)
+        c.output_level.connect(self.phase_view.set_output_level)
+        c.phase_changed.connect(self._on_phase)
+        self.phase_view.announced.connect(self._announce_phase)
         c.video_frame.connect(self.avatar.video.show_picture)
         c.motions_changed.connect(self.avatar.motion.set_choices)
         self.avatar.motion.play_requested.connect(self.play_motion)
@@ -400,6 +407,18 @@ class MainWindow(QMainWindow):
         self._turn_listening = turns is not None and turns.listening
         self._show_listening()
 
+    def _on_phase(self, phase: Phase) -> None:
+        self.phase_view.set_phase(phase)
+
+    def _announce_phase(self, words: str) -> None:
+        if self.controller.state is CallState.CONNECTED:  # the rest: _on_status says it
+            self.announcer.announce(words)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.WindowStateChange:
+            self.phase_view.window_state_changed()  # minimised: the orb stops
+
     def _on_held_unmute(self, held: bool) -> None:
         self._held_unmute = held
         self._show_listening()
@@ -409,8 +428,6 @@ class MainWindow(QMainWindow):
         if listening != self.listening.isVisible():
             self.listening.setVisible(listening)
             self.tray.set_listening(listening)
-            if listening:
-                self.announcer.announce("Listening")
 
     def _on_audio(self, mic: bool, speaker: bool) -> None:
         during_call = self.controller.state.is_active
@@ -490,6 +507,7 @@ class MainWindow(QMainWindow):
             STYLE
             + f"QWidget {{ font-size: {size:.2f}{unit}; }}\n"
             + f"QPushButton#connectButton {{ font-size: {size * 1.12:.2f}{unit}; }}\n"
+            + f"QLabel#phaseWords {{ font-size: {size * 1.4:.2f}{unit}; }}\n"
         )
         if save and scale != self.settings.font_scale:
             self.settings.font_scale = scale

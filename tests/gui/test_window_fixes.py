@@ -168,15 +168,19 @@ def test_size_and_panels_come_back_after_a_restart(gui: Gui, make_window: Window
 
 
 def test_the_controls_fit_with_a_panel_open(gui: Gui, make_window: WindowFactory) -> None:
-    settings = AppSettings()
-    settings.show_event_log = True
-    window = make_window(settings)
-    connect(gui, window)
-    gui.do(lambda: window.listening.setVisible(True))  # as while the user speaks
-    gui.pause(0.1)
-    controls = window.connect_button.parentWidget()
-    assert overlapping(controls) == []
-    assert clipped(controls) == []
+    for scale, widths in ((1.0, (1000, 800)), (1.3, (1000,))):
+        settings = AppSettings()
+        settings.show_event_log = True
+        settings.font_scale = scale
+        window = make_window(settings)
+        connect(gui, window)
+        gui.do(lambda w=window: w.listening.setVisible(True))  # as while the key is held
+        controls = window.connect_button.parentWidget()
+        for width in widths:
+            gui.do(lambda w=window, px=width: w.resize(px, 720))
+            gui.pause(0.1)
+            assert overlapping(controls) == [], (scale, width)
+            assert clipped(controls) == [], (scale, width)
 
 
 # -- 5. after a call: the figures are the last call's, then gone ---------------------------
@@ -354,3 +358,4 @@ def test_the_event_log_follows_new_events(gui: Gui, make_window: WindowFactory) 
     window.event_log.flush()
     bar = window.event_log.table.verticalScrollBar()
     assert bar.maximum() > 0 and bar.value() == bar.maximum()
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
 from desktop.core.profiles import BUILTIN_PROFILES
 from desktop.ui.widgets.level_meter import LevelMeter
 from desktop.ui.widgets.notice_bar import NoticeBar
+from desktop.ui.widgets.phase_view import PhaseView
 from desktop.ui.widgets.state_indicator import StateIndicator
 
 LOCAL_HINT = (
@@ -77,6 +79,8 @@ class CallControls(QWidget):
         self.listening.setAccessibleName("Listening")
         self.listening.setVisible(False)
 
+        self.phase = PhaseView(self)
+
         top = QHBoxLayout()
         top.setSpacing(10)
         top.addWidget(provider_label)
@@ -85,19 +89,26 @@ class CallControls(QWidget):
         top.addSpacing(8)
         top.addWidget(self.state, 1)
 
+        # The meters stacked, mic over speaker: one row of both was wider than the window
+        # with a panel open, and its labels were cut off.
         mic_label = QLabel("Microphone", self)
         mic_label.setBuddy(self.mute_button)
-        audio = QHBoxLayout()
-        audio.setSpacing(8)
-        audio.addWidget(mic_label)
-        audio.addWidget(self.mic_meter, 2)
-        audio.addWidget(self.mute_button)
-        audio.addSpacing(16)
-        audio.addWidget(QLabel("Speaker", self))
-        audio.addWidget(self.speaker_meter, 2)
-        audio.addWidget(self.interrupt_button)
-        audio.addSpacing(8)
-        audio.addWidget(self.listening)
+        meters = QGridLayout()
+        meters.setHorizontalSpacing(8)
+        meters.setVerticalSpacing(4)
+        meters.addWidget(mic_label, 0, 0)
+        meters.addWidget(self.mic_meter, 0, 1)
+        meters.addWidget(self.mute_button, 0, 2)
+        meters.addWidget(QLabel("Speaker", self), 1, 0)
+        meters.addWidget(self.speaker_meter, 1, 1)
+        meters.addWidget(self.interrupt_button, 1, 2)
+        meters.addWidget(self.listening, 0, 3)
+        meters.setColumnStretch(1, 1)
+
+        middle = QHBoxLayout()
+        middle.setSpacing(16)
+        middle.addWidget(self.phase, 2)
+        middle.addLayout(meters, 3)
 
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
@@ -105,4 +116,4 @@ class CallControls(QWidget):
         column.addLayout(top)
         column.addWidget(self.hint)
         column.addWidget(self.notices)
-        column.addLayout(audio)
+        column.addLayout(middle)

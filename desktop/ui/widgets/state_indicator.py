@@ -166,7 +166,8 @@ class StateIndicator(QWidget):
 
     def _refresh(self) -> None:
         state = self.status.state
-        words = state.label
+        # While connected the assistant's state is shown beside the orb; here, the call.
+        words = "In call" if state is CallState.CONNECTED else state.label
         if state.is_active:
             words += f" · {format_elapsed(time.monotonic() - self._since)}"
         self._label.setText(words)
