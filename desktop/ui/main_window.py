@@ -352,6 +352,28 @@ class MainWindow(QMainWindow):
             text += " · no global key"
             tip += "\n" + problem
         self.status.set_ptt_hint(text, tip)
+        self.transcript.setPlaceholderText(self._first_steps(key, push_to_talk))
+
+    def _first_steps(self, key: str, push_to_talk: bool) -> str:
+        """What the empty transcript says: what to do now, the talk key, where keys go."""
+        talk = (
+            f"Hold {key} while you speak and let go to send."
+            if push_to_talk
+            else f"Just speak: the assistant answers when you pause. Hold {key} to talk "
+            "while muted."
+        )
+        if self.settings.provider == "local":
+            where = (
+                "Local check plays back what you say, to test your microphone and speaker. "
+                "To talk to a model, add a provider key in Settings (Ctrl+,)."
+            )
+        else:
+            where = "Keys and voices are in Settings (Ctrl+,)."
+        return (
+            "Nothing said yet.\n\n"
+            f"1. Press Connect (Ctrl+D).\n2. {talk}\n3. Or type below (Ctrl+T) and press "
+            f"Enter.\n\n{where}"
+        )
 
     # -- call state -------------------------------------------------------------------------
 
@@ -485,7 +507,7 @@ class MainWindow(QMainWindow):
         if pid == self.settings.provider:
             return
         self.settings.provider = pid
-        self._update_ptt_hint()
+        self._update_ptt_hint()  # and the first steps, which name the provider
         self._persist()
         self.notices.dismiss("key")
         if self.first_paint_at is not None:

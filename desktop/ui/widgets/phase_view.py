@@ -1,8 +1,8 @@
 """What the assistant is doing, at a glance: an orb that moves with the voices, and words.
 
 The orb swells with the live level of whoever is audible (your microphone while you speak,
-the speaker while the assistant does), turns an arc while it thinks and breathes slowly
-while it listens. It is drawn with QPainter from one timer, and only while there is
+the speaker while the assistant does), turns an arc while it thinks or connects, and
+rests while it listens. It is drawn with QPainter from one timer, and only while there is
 something to animate: no timer runs and nothing repaints while the window is hidden or
 minimised, or while no call is under way. The words beside it (`Phase.label()`) are an
 ordinary label for screen readers, announced when they change.
@@ -10,7 +10,6 @@ ordinary label for screen readers, announced when they change.
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Protocol
 
@@ -36,6 +35,9 @@ _COLOURS = {
     PhaseKind.FAILED: "#d64545",
 }
 _STILL = frozenset({PhaseKind.IDLE, PhaseKind.FAILED})  # nothing moves: no timer
+_SPINNING = frozenset(  # an arc turns: something is under way and nobody speaks
+    {PhaseKind.THINKING, PhaseKind.CONNECTING, PhaseKind.RECONNECTING, PhaseKind.TOOL_RUNNING}
+)
 
 
 class LevelLike(Protocol):
@@ -56,6 +58,7 @@ class Orb(QWidget):
         self._input = 0.0
         self._output = 0.0
         self._shown = 0.0  # the smoothed level the orb shows
+        self._drawn: tuple[int, int] | None = None  # what the last frame showed
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self._frame)
@@ -68,6 +71,7 @@ class Orb(QWidget):
 
     def set_kind(self, kind: PhaseKind) -> None:
         self.kind = kind
+        self._drawn = None
         self.refresh()
         self.update()
 
@@ -106,7 +110,13 @@ class Orb(QWidget):
         # Quick to rise, slower to fall: speech looks lively without flicker.
         rate = 0.6 if target > self._shown else 0.2
         self._shown += (target - self._shown) * rate
-        self.update()
+        # Repaint only when the picture changes: a still orb (listening, silence) costs
+        # a timer tick and nothing else.
+        spinning = self.kind in _SPINNING
+        key = (round(self._shown * 40), int(time.monotonic() * 30) if spinning else 0)
+        if key != self._drawn:
+            self._drawn = key
+            self.update()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
@@ -125,10 +135,7 @@ class Orb(QWidget):
         centre_x, centre_y = self.width() / 2, self.height() / 2
         now = time.monotonic()
         base = side * 0.28
-        if self.kind is PhaseKind.LISTENING:
-            radius = base * (1.0 + 0.06 * math.sin(now * 2.5))  # a slow breath
-        else:
-            radius = base * (1.0 + 0.75 * self._shown)
+        radius = base * (1.0 + 0.75 * self._shown)
         halo = QColor(colour)
         halo.setAlpha(60)
         painter.setPen(Qt.PenStyle.NoPen)
@@ -137,8 +144,7 @@ class Orb(QWidget):
         painter.drawEllipse(QRectF(centre_x - outer, centre_y - outer, outer * 2, outer * 2))
         painter.setBrush(colour)
         painter.drawEllipse(QRectF(centre_x - radius, centre_y - radius, radius * 2, radius * 2))
-        if self.kind in (PhaseKind.THINKING, PhaseKind.CONNECTING, PhaseKind.RECONNECTING,
-                         PhaseKind.TOOL_RUNNING):
+        if self.kind in _SPINNING:
             pen = QPen(colour, 2.5)
             pen.setCapStyle(Qt.PenCapStyle.RoundCap)
             painter.setPen(pen)
