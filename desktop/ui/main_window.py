@@ -41,6 +41,7 @@ from desktop.ui.widgets.message_box import MessageBox
 from desktop.ui.widgets.search_bar import SearchBar
 from desktop.ui.widgets.status_bar import StatusBar
 from desktop.ui.widgets.transcript_view import TranscriptView
+from desktop.ui.widgets.voice_picker import preview_clip
 
 if TYPE_CHECKING:
     from desktop.core.call.turns import TurnState
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
         self._hotkey_problem: str | None = None
         self._quitting = False
         self._call_since: float | None = None  # when the current (or last) call connected
+        self.last_preview: Path | None = None  # the last voice sample played (tests)
         self._told_about_tray = False
         self._base_point_size = QApplication.font().pointSizeF()
 
@@ -173,6 +175,7 @@ class MainWindow(QMainWindow):
         self.interrupt_button = controls.interrupt_button
         self.listening = controls.listening
         self.phase_view = controls.phase
+        self.voice_picker = controls.voice_picker
 
         self.transcript = TranscriptView(body)
         self.transcript.context_actions = [
@@ -265,6 +268,9 @@ class MainWindow(QMainWindow):
             lambda: self.message.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
         )
         self.provider.currentIndexChanged.connect(self._on_provider_chosen)
+        self.voice_picker.model_chosen.connect(self._on_model_chosen)
+        self.voice_picker.voice_chosen.connect(self._on_voice_chosen)
+        self.voice_picker.preview_requested.connect(self.preview_voice)
         self.message.submitted.connect(self.send_text)
         self.transcript.announce.connect(self.announcer.announce)
         self.notices.shown.connect(self.announcer.announce)
@@ -393,6 +399,7 @@ class MainWindow(QMainWindow):
         self.actions.connect.setText("&Disconnect" if active else "&Connect")
         self.actions.connect.setEnabled(not closing)
         self.provider.setEnabled(not active)
+        self._show_voice_lock()
         connected = state is CallState.CONNECTED
         self.message.set_connected(connected)
         self.avatar.motion.set_connected(connected)
@@ -428,6 +435,15 @@ class MainWindow(QMainWindow):
         self.actions.interrupt.setEnabled(connected and busy)
         self._turn_listening = turns is not None and turns.listening
         self._show_listening()
+        self._show_voice_lock()
+
+    def _show_voice_lock(self) -> None:
+        call = self.controller.call
+        active = self.controller.state.is_active
+        self.voice_picker.set_call(active, bool(call is not None and call.voice_fixed))
+        self.voice_picker.preview.setEnabled(
+            not active and preview_clip(self.voice_picker.current_voice) is not None
+        )
 
     def _on_phase(self, phase: Phase) -> None:
         self.phase_view.set_phase(phase)
@@ -501,9 +517,12 @@ class MainWindow(QMainWindow):
             self._on_provider_chosen(index)
 
     def _on_provider_chosen(self, index: int) -> None:
+        from desktop.core.profiles import get_profile
+
         pid = self.provider.itemData(index) or "local"
         self.hint.setVisible(pid == "local")
         self.avatar.set_provider(pid)
+        self.voice_picker.set_profile(get_profile(pid), self.settings.provider_settings(pid))
         if pid == self.settings.provider:
             return
         self.settings.provider = pid
@@ -512,6 +531,42 @@ class MainWindow(QMainWindow):
         self.notices.dismiss("key")
         if self.first_paint_at is not None:
             self.controller.spawn(self._check_key(), "key-check")
+
+    def _on_model_chosen(self, model: str) -> None:
+        self.settings.provider_settings().model = model
+        self._persist()
+
+    def _on_voice_chosen(self, voice: str) -> None:
+        self.settings.provider_settings().voice = voice
+        self._persist()
+        if self.controller.state is CallState.CONNECTED:
+            self.controller.apply_settings(self.settings)  # the session takes the new voice
+
+    def preview_voice(self, voice: str) -> None:
+        """Play the voice's sample on the chosen speaker (not during a call: the
+        microphone would hear it)."""
+        clip = preview_clip(voice)
+        if clip is None or self.controller.state.is_active:
+            return
+        self.voice_picker.preview.setEnabled(False)
+        self.controller.spawn(self._play_preview(clip), "voice-preview")
+
+    async def _play_preview(self, clip: Path) -> None:
+        import asyncio
+
+        from desktop.core.audio import device_check
+        from desktop.core.audio.devices import SYSTEM_DEFAULT
+        from desktop.core.audio.errors import AudioError
+
+        try:
+            samples = await asyncio.to_thread(device_check.read_clip, clip)
+            await device_check.play(samples, self.settings.audio.output_device or SYSTEM_DEFAULT)
+        except (AudioError, OSError) as exc:
+            text = exc.message if isinstance(exc, AudioError) else str(exc)
+            self.notices.show_notice(f"The voice sample could not play: {text}", key="preview")
+        finally:
+            self._show_voice_lock()
+        self.last_preview = clip
 
     def apply_font_scale(self, scale: float, *, save: bool = True) -> None:
         """Text size: the system's size times ``scale`` (Ctrl+= / Ctrl+- / Ctrl+0).
@@ -621,6 +676,7 @@ class MainWindow(QMainWindow):
         self.stats_dock.setVisible(settings.show_call_quality)
         if not self.controller.state.is_active:
             self._select_provider(settings.provider)
+        self._on_provider_chosen(self.provider.currentIndex())  # the pickers show the new lists
         if self.hotkey is not None and settings.global_ptt_key != old.global_ptt_key:
             self.controller.spawn(self._start_hotkey(), "hotkey")
         else:

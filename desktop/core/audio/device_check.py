@@ -1,4 +1,5 @@
-"""Checks a person runs before a call: record a few seconds and hear them back; a test tone.
+"""Checks a person runs before a call: record a few seconds and hear them back; a test tone;
+a voice preview clip.
 
 Used by the Audio settings page (and usable headless). The microphone is recorded raw,
 without echo cancellation or noise suppression, so what plays back is what the device
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -86,3 +88,17 @@ async def play(samples: np.ndarray, device: str = SYSTEM_DEFAULT) -> None:
         await asyncio.sleep(0.25)  # what the device still holds plays out
     finally:
         await speaker.stop()
+
+
+def read_clip(path: str | Path) -> np.ndarray:
+    """A short sound file of any format PyAV reads (the voice previews are Ogg Opus), as
+    48 kHz mono int16. Raises OSError / av.error.FFmpegError for a missing or bad file."""
+    import av
+
+    chunks: list[np.ndarray] = []
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
+    with av.open(str(path)) as container:
+        for frame in container.decode(audio=0):
+            chunks += [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
+    chunks += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
+    return np.concatenate(chunks).astype(np.int16) if chunks else np.zeros(0, dtype=np.int16)

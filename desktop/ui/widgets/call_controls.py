@@ -19,6 +19,7 @@ from desktop.ui.widgets.level_meter import LevelMeter
 from desktop.ui.widgets.notice_bar import NoticeBar
 from desktop.ui.widgets.phase_view import PhaseView
 from desktop.ui.widgets.state_indicator import StateIndicator
+from desktop.ui.widgets.voice_picker import VoicePicker
 
 LOCAL_HINT = (
     "Local check runs on this computer and plays back what you say, so you can check "
@@ -80,6 +81,7 @@ class CallControls(QWidget):
         self.listening.setVisible(False)
 
         self.phase = PhaseView(self)
+        self.voice_picker = VoicePicker(self)  # model and voice (not for Local check)
 
         top = QHBoxLayout()
         top.setSpacing(10)
@@ -114,6 +116,7 @@ class CallControls(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(8)
         column.addLayout(top)
+        column.addWidget(self.voice_picker)
         column.addWidget(self.hint)
         column.addWidget(self.notices)
         column.addLayout(middle)
