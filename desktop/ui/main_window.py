@@ -81,6 +81,8 @@ QLabel#stateLabel { font-weight: 600; }
 QLabel#phaseWords { font-weight: 700; }
 QLabel#stateReason { color: #b42318; }
 QTextBrowser#transcript { border: 1px solid #d0d4da; border-radius: 6px; }
+QTextBrowser#transcript:focus { border: 2px solid #1d4ed8; }
+QLabel#transcriptGuide { color: #4b5563; }
 """
 
 
@@ -358,7 +360,7 @@ class MainWindow(QMainWindow):
             text += " · no global key"
             tip += "\n" + problem
         self.status.set_ptt_hint(text, tip)
-        self.transcript.setPlaceholderText(self._first_steps(key, push_to_talk))
+        self.transcript.set_guidance(self._first_steps(key, push_to_talk))
 
     def _first_steps(self, key: str, push_to_talk: bool) -> str:
         """What the empty transcript says: what to do now, the talk key, where keys go."""

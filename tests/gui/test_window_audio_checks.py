@@ -19,6 +19,7 @@ from desktop.core.settings.schema import AppSettings
 from desktop.ui.settings.audio_page import AudioPage
 from desktop.ui.settings.tasks import Tasks
 from tests.gui.conftest import Gui, WindowFactory
+from tests.gui.test_window_call import connect, reply_in, type_message
 from tests.integration.audio.signals import speech_like
 from tests.pulse import PulseAudio, shared_pulse
 
@@ -39,16 +40,23 @@ def loudness(samples: np.ndarray) -> float:
     return float(10 * np.log10(max(float(np.mean(x * x)), 1e-12)))
 
 
-def test_the_empty_transcript_says_what_to_do_first(make_window: WindowFactory) -> None:
+def test_the_empty_transcript_says_what_to_do_first(
+    gui: Gui, make_window: WindowFactory
+) -> None:
     window = make_window()
-    guide = window.transcript.placeholderText()
+    assert window.transcript.guide.isVisible()
+    guide = window.transcript.guide.text()
     assert "Connect" in guide and "Ctrl+D" in guide  # what to do now
     assert "Hold Space" in guide  # the hold-to-talk key
     assert "Settings" in guide and "key" in guide  # how to add a key
     settings = AppSettings()
     settings.ptt_key = "F9"
     window.apply_settings(settings)
-    assert "Hold F9" in window.transcript.placeholderText()
+    assert "Hold F9" in window.transcript.guide.text()
+    connect(gui, window)
+    type_message(gui, window, "hi")
+    gui.until(lambda: reply_in(window, "hi"), "the reply")
+    assert not window.transcript.guide.isVisible()  # out of the way once there is a turn
 
 
 def test_test_microphone_records_three_seconds_and_plays_them_back(

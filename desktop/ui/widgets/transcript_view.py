@@ -29,7 +29,15 @@ from PySide6.QtGui import (
     QTextDocument,
     QTextFormat,
 )
-from PySide6.QtWidgets import QAbstractSlider, QMenu, QTextBrowser, QTextEdit, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSlider,
+    QLabel,
+    QMenu,
+    QTextBrowser,
+    QTextEdit,
+    QToolButton,
+    QWidget,
+)
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction, QContextMenuEvent
@@ -121,7 +129,16 @@ class TranscriptView(QTextBrowser):
             "The conversation, one paragraph per turn with who spoke and when. "
             "Finished turns are announced."
         )
-        self.setPlaceholderText("The conversation will appear here.")
+        # What to do first, while nothing has been said (a label: the placeholder text
+        # did not show under the window's style sheet).
+        self.guide = QLabel("The conversation will appear here.", self.viewport())
+        self.guide.setObjectName("transcriptGuide")
+        self.guide.setTextFormat(Qt.TextFormat.PlainText)
+        self.guide.setWordWrap(True)
+        self.guide.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.guide.setAccessibleName("What to do first")
+        self.guide.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.document().contentsChanged.connect(self._show_guide)
         doc = self.document()
         doc.setDocumentMargin(12)
         self._sentinel = doc.firstBlock()  # stays empty; every turn is inserted after it
@@ -364,6 +381,21 @@ class TranscriptView(QTextBrowser):
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
         self._place_jump()
+        self._place_guide()
+
+    def set_guidance(self, text: str) -> None:
+        """What the empty transcript says (what to do first)."""
+        self.guide.setText(text)
+        self.guide.setAccessibleDescription(text)
+        self._place_guide()
+
+    def _show_guide(self) -> None:
+        self.guide.setVisible(self.document().isEmpty())
+
+    def _place_guide(self) -> None:
+        margin = 24
+        width = max(100, self.viewport().width() - 2 * margin)
+        self.guide.setGeometry(margin, margin, width, self.guide.heightForWidth(width) + 4)
 
     # -- search ---------------------------------------------------------------------------
 
