@@ -42,6 +42,7 @@ from desktop.ui.widgets.search_bar import SearchBar
 from desktop.ui.widgets.status_bar import StatusBar
 from desktop.ui.widgets.transcript_view import TranscriptView
 from desktop.ui.widgets.voice_picker import preview_clip
+from desktop.ui.widgets.wheel_guard import guard_wheel
 
 if TYPE_CHECKING:
     from desktop.core.call.turns import TurnState
@@ -165,6 +166,7 @@ class MainWindow(QMainWindow):
         column.setSpacing(8)
 
         controls = CallControls(body)
+        guard_wheel(controls)  # a wheel turned over the window does not switch providers
         column.addWidget(controls)
         self.provider = controls.provider
         self.connect_button = controls.connect_button

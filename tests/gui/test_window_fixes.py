@@ -127,6 +127,10 @@ def test_scrolling_the_settings_page_leaves_the_values_alone(
     assert threshold.value() != before_value  # a focused field still takes the wheel
     gui.do(dialog.reject)
 
+    gui.do(lambda: window.transcript.setFocus())
+    gui.do(lambda: wheel(window.provider, -1))  # passing over the window's provider box
+    assert window.provider.currentData() == "local"
+
 
 # -- 3. the Call quality panel fits, and the window comes back as it was ------------------
 
