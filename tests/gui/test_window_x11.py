@@ -77,17 +77,17 @@ def press(display: str, keys: list[str], *, at: tuple[int, int]) -> None:
         dpy.close()
 
 
-def test_ctrl_q_quits_the_app(x_display: str, tmp_path: Path) -> None:
+def start_app(display: str, home: Path) -> subprocess.Popen[str]:
     env = dict(
         os.environ,
-        DISPLAY=x_display,
+        DISPLAY=display,
         QT_QPA_PLATFORM="xcb",
         XDG_SESSION_TYPE="x11",
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        XDG_STATE_HOME=str(tmp_path / "state"),
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_DATA_HOME=str(home / "data"),
+        XDG_STATE_HOME=str(home / "state"),
     )
-    app = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "desktop"],
         cwd=ROOT,
         env=env,
@@ -95,10 +95,14 @@ def test_ctrl_q_quits_the_app(x_display: str, tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def quit_with_ctrl_q(display: str, app: subprocess.Popen[str]) -> str:
+    """Type Ctrl+Q into the window; its stderr once it has quit."""
     try:
-        x, y, width, height = find_window(x_display, "Talkline")
+        x, y, width, height = find_window(display, "Talkline")
         time.sleep(1.0)  # the first paint, then the key check
-        press(x_display, ["Control_L", "q"], at=(x + width // 2, y + height // 2))
+        press(display, ["Control_L", "q"], at=(x + width // 2, y + height // 2))
         try:
             _out, err = app.communicate(timeout=30)
         except subprocess.TimeoutExpired:
@@ -108,4 +112,43 @@ def test_ctrl_q_quits_the_app(x_display: str, tmp_path: Path) -> None:
             app.kill()
             app.communicate()
     assert app.returncode == 0, err[-2000:]
+    return err
+
+
+def resize_window(display: str, title: str, width: int, height: int) -> None:
+    """What dragging the window's corner does (there is no window manager to drag)."""
+    from Xlib import display as xdisplay
+
+    dpy = xdisplay.Display(display)
+    try:
+        for child in dpy.screen().root.query_tree().children:
+            try:
+                name = child.get_wm_name()
+            except Exception:  # noqa: BLE001 - a window that went away meanwhile
+                continue
+            if name == title:
+                child.configure(width=width, height=height)
+        dpy.sync()
+    finally:
+        dpy.close()
+
+
+def test_ctrl_q_quits_the_app(x_display: str, tmp_path: Path) -> None:
+    err = quit_with_ctrl_q(x_display, start_app(x_display, tmp_path))
     assert "Ambiguous shortcut" not in err
+
+
+def test_the_window_comes_back_at_its_size(x_display: str, tmp_path: Path) -> None:
+    app = start_app(x_display, tmp_path)
+    find_window(x_display, "Talkline")
+    time.sleep(1.0)
+    resize_window(x_display, "Talkline", 900, 640)
+    time.sleep(0.5)
+    quit_with_ctrl_q(x_display, app)
+    again = start_app(x_display, tmp_path)  # the next start, same settings folder
+    try:
+        _x, _y, width, height = find_window(x_display, "Talkline")
+    finally:
+        again.kill()
+        again.communicate()
+    assert (width, height) == (900, 640)
