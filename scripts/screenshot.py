@@ -1,4 +1,6 @@
-"""Take docs/screenshot.png: the real window under Xvfb, connected to Local, mid-conversation.
+"""Take docs/screenshot.png: the real window under Xvfb, connected to Local, mid-conversation
+(the assistant's state beside the meters), and docs/first_run.png: the window as a new user
+first sees it (what to do, in the empty transcript).
 
     .venv/bin/python scripts/screenshot.py [--out docs/screenshot.png]
 
@@ -106,6 +108,12 @@ def asyncio_main(out: Path, pulse: object | None) -> int:
     async def scenario() -> None:
         window.show()
         await until(lambda: window.first_paint_at is not None, "the first paint")
+        await asyncio.sleep(0.3)
+        first_run = out.with_name("first_run.png")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(str(first_run)):
+            raise SystemExit(f"screenshot: could not write {first_run}")
+        print(f"saved {first_run}")
         window.controller.connect_call()
         await until(lambda: window.controller.state is CallState.CONNECTED, "the connection")
         for text in TYPED:
@@ -122,6 +130,7 @@ def asyncio_main(out: Path, pulse: object | None) -> int:
             await until(lambda: "seconds of speech" in window.transcript.toPlainText(), "voice")
             # Grab while the echo plays: the speaker meter moves, Interrupt is on.
             await until(lambda: window.interrupt_button.isEnabled(), "the spoken echo")
+            await until(lambda: window.phase_view.text() == "Speaking", "the spoken reply")
             await asyncio.sleep(0.5)
         log = window.event_log
         for row in range(log.proxy.rowCount() - 1, -1, -1):

@@ -28,11 +28,15 @@ class Actions:
 
 
 def _action(
-    window: QMainWindow, text: str, *shortcuts: QKeySequence | str, tip: str = ""
+    window: QMainWindow,
+    text: str,
+    *shortcuts: QKeySequence | str | QKeySequence.StandardKey,
+    tip: str = "",
 ) -> QAction:
     action = QAction(text, window)
-    if shortcuts:
-        action.setShortcuts([QKeySequence(s) for s in shortcuts])
+    keys = _distinct(shortcuts)
+    if keys:
+        action.setShortcuts(keys)
     if tip:
         action.setStatusTip(tip)
         action.setToolTip(tip)
@@ -42,15 +46,38 @@ def _action(
     return action
 
 
+def _distinct(
+    shortcuts: tuple[QKeySequence | str | QKeySequence.StandardKey, ...],
+) -> list[QKeySequence]:
+    """Each key once, in order, without empties.
+
+    A standard key (Quit, Preferences) stands for the platform's bindings, which may be
+    none (Preferences on X11) or the same as a spelled-out fallback ("Ctrl+Q" on X11).
+    Two equal bindings on one action make Qt report "Ambiguous shortcut overload" and do
+    nothing; an empty first binding hides the shortcut in the menu.
+    """
+    seen: dict[str, QKeySequence] = {}
+    for shortcut in shortcuts:
+        if isinstance(shortcut, QKeySequence.StandardKey):
+            sequences = QKeySequence.keyBindings(shortcut)
+        else:
+            sequences = [QKeySequence(shortcut)]
+        for sequence in sequences:
+            text = sequence.toString(QKeySequence.SequenceFormat.PortableText)
+            if text and text not in seen:
+                seen[text] = sequence
+    return list(seen.values())
+
+
 def build_actions(window: QMainWindow) -> Actions:
     std = QKeySequence.StandardKey
-    mute = _action(window, "&Mute microphone", "Ctrl+M", tip="Stop sending your voice")
+    mute = _action(window, "&Mute microphone", "Ctrl+M", tip="Stop sending your voice (Ctrl+M)")
     mute.setCheckable(True)
     return Actions(
-        connect=_action(window, "&Connect", "Ctrl+D", tip="Connect or hang up"),
+        connect=_action(window, "&Connect", "Ctrl+D", tip="Connect or hang up (Ctrl+D)"),
         reconnect=_action(window, "&Reconnect", "Ctrl+Shift+D", tip="Hang up and connect again"),
         mute=mute,
-        interrupt=_action(window, "&Interrupt", "Esc", tip="Stop the assistant speaking"),
+        interrupt=_action(window, "&Interrupt", "Esc", tip="Stop the assistant speaking (Esc)"),
         settings=_action(window, "&Settings…", std.Preferences, "Ctrl+,"),
         quit=_action(window, "&Quit", std.Quit, "Ctrl+Q"),
         find=_action(window, "&Find…", std.Find),

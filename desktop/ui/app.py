@@ -155,7 +155,7 @@ def _handle_signals(window: MainWindow) -> None:
     """Ctrl+C / SIGTERM quit cleanly; a timer lets Python see signals while Qt waits."""
 
     def on_signal(_signum: int, _frame: object) -> None:
-        window.request_quit()
+        window.request_quit(ask=False)
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         try:

@@ -13,18 +13,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QPaintEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
     QMainWindow,
+    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.core.call.state import CallState, CallStatus
+from desktop.core.talk.phase import Phase
 from desktop.ui.accessibility import Announcer
 from desktop.ui.actions import build_actions, build_menus
 from desktop.ui.controller import CallController
@@ -40,6 +42,8 @@ from desktop.ui.widgets.message_box import MessageBox
 from desktop.ui.widgets.search_bar import SearchBar
 from desktop.ui.widgets.status_bar import StatusBar
 from desktop.ui.widgets.transcript_view import TranscriptView
+from desktop.ui.widgets.voice_picker import preview_clip
+from desktop.ui.widgets.wheel_guard import guard_wheel
 
 if TYPE_CHECKING:
     from desktop.core.call.turns import TurnState
@@ -51,9 +55,18 @@ log = logging.getLogger("talkline.ui.window")
 
 MIN_SCALE, MAX_SCALE, SCALE_STEP = 0.8, 2.5, 0.1
 STYLE = """
+QPushButton, QToolButton#jumpToLatest {
+    padding: 4px 12px; border: 1px solid #b6bcc6; border-radius: 6px; background: #f7f8fa;
+}
+QPushButton:hover { background: #eef0f3; }
+QPushButton:checked { background: #fde8e8; border-color: #d64545; }
+QPushButton:disabled { color: #9aa0a6; background: #f3f4f6; }
+QPushButton:focus, QToolButton#jumpToLatest:focus { border: 2px solid #1d4ed8; }
+QComboBox { padding: 3px 8px; border: 1px solid #b6bcc6; border-radius: 6px; }
+QComboBox:focus { border: 2px solid #1d4ed8; }
 QPushButton#connectButton {
     padding: 7px 26px; border-radius: 7px; font-weight: 600; color: white;
-    background: #1f9d55; border: 1px solid #17803f; min-width: 8em;
+    background: #1f9d55; border: 2px solid #17803f; min-width: 8em;
 }
 QPushButton#connectButton:hover { background: #23ad5e; }
 QPushButton#connectButton[mode="disconnect"] { background: #d64545; border-color: #b83232; }
@@ -67,8 +80,11 @@ QLabel#listeningBadge {
     background: #e03131; color: white; border-radius: 8px; padding: 2px 10px; font-weight: 600;
 }
 QLabel#stateLabel { font-weight: 600; }
+QLabel#phaseWords { font-weight: 700; }
 QLabel#stateReason { color: #b42318; }
 QTextBrowser#transcript { border: 1px solid #d0d4da; border-radius: 6px; }
+QTextBrowser#transcript:focus { border: 2px solid #1d4ed8; }
+QLabel#transcriptGuide { color: #4b5563; }
 """
 
 
@@ -96,6 +112,8 @@ class MainWindow(QMainWindow):
         self._held_unmute = False
         self._hotkey_problem: str | None = None
         self._quitting = False
+        self._call_since: float | None = None  # when the current (or last) call connected
+        self.last_preview: Path | None = None  # the last voice sample played (tests)
         self._told_about_tray = False
         self._base_point_size = QApplication.font().pointSizeF()
 
@@ -134,6 +152,7 @@ class MainWindow(QMainWindow):
         self.apply_font_scale(self.settings.font_scale, save=False)
         self.event_log_dock.setVisible(self.settings.show_event_log)
         self.stats_dock.setVisible(self.settings.show_call_quality)
+        self._restore_window_state()
         self._select_provider(self.settings.provider)
         self._on_status(CallStatus(CallState.IDLE))
         self._update_ptt_hint()
@@ -150,6 +169,7 @@ class MainWindow(QMainWindow):
         column.setSpacing(8)
 
         controls = CallControls(body)
+        guard_wheel(controls)  # a wheel turned over the window does not switch providers
         column.addWidget(controls)
         self.provider = controls.provider
         self.connect_button = controls.connect_button
@@ -161,6 +181,8 @@ class MainWindow(QMainWindow):
         self.mute_button = controls.mute_button
         self.interrupt_button = controls.interrupt_button
         self.listening = controls.listening
+        self.phase_view = controls.phase
+        self.voice_picker = controls.voice_picker
 
         self.transcript = TranscriptView(body)
         self.transcript.context_actions = [
@@ -227,6 +249,10 @@ class MainWindow(QMainWindow):
         c.audio_changed.connect(self._on_audio)
         c.input_level.connect(self.mic_meter.set_level)
         c.output_level.connect(self.speaker_meter.set_level)
+        c.input_level.connect(self.phase_view.set_input_level)
+        c.output_level.connect(self.phase_view.set_output_level)
+        c.phase_changed.connect(self._on_phase)
+        self.phase_view.announced.connect(self._announce_phase)
         c.video_frame.connect(self.avatar.video.show_picture)
         c.motions_changed.connect(self.avatar.motion.set_choices)
         self.avatar.motion.play_requested.connect(self.play_motion)
@@ -240,7 +266,7 @@ class MainWindow(QMainWindow):
         self.interrupt_button.clicked.connect(self.interrupt)
         a.interrupt.triggered.connect(self.interrupt)
         a.settings.triggered.connect(self.open_settings)
-        a.quit.triggered.connect(self.request_quit)
+        a.quit.triggered.connect(lambda: self.request_quit())
         a.find.triggered.connect(self.search.open_bar)
         a.copy_transcript.triggered.connect(self.copy_transcript)
         a.export_markdown.triggered.connect(lambda: self.export_dialog("md"))
@@ -252,6 +278,9 @@ class MainWindow(QMainWindow):
             lambda: self.message.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
         )
         self.provider.currentIndexChanged.connect(self._on_provider_chosen)
+        self.voice_picker.model_chosen.connect(self._on_model_chosen)
+        self.voice_picker.voice_chosen.connect(self._on_voice_chosen)
+        self.voice_picker.preview_requested.connect(self.preview_voice)
         self.message.submitted.connect(self.send_text)
         self.transcript.announce.connect(self.announcer.announce)
         self.notices.shown.connect(self.announcer.announce)
@@ -263,7 +292,7 @@ class MainWindow(QMainWindow):
         self.tray.toggle_call.connect(c.toggle)
         self.tray.mute_toggled.connect(self.set_muted)
         self.tray.show_window.connect(self.bring_to_front)
-        self.tray.quit_requested.connect(self.request_quit)
+        self.tray.quit_requested.connect(lambda: self.request_quit())
 
     # -- start-up ---------------------------------------------------------------------------
 
@@ -339,6 +368,28 @@ class MainWindow(QMainWindow):
             text += " · no global key"
             tip += "\n" + problem
         self.status.set_ptt_hint(text, tip)
+        self.transcript.set_guidance(self._first_steps(key, push_to_talk))
+
+    def _first_steps(self, key: str, push_to_talk: bool) -> str:
+        """What the empty transcript says: what to do now, the talk key, where keys go."""
+        talk = (
+            f"Hold {key} while you speak and let go to send."
+            if push_to_talk
+            else f"Just speak: the assistant answers when you pause. Hold {key} to talk "
+            "while muted."
+        )
+        if self.settings.provider == "local":
+            where = (
+                "Local check plays back what you say, to test your microphone and speaker. "
+                "To talk to a model, add a provider key in Settings (Ctrl+,)."
+            )
+        else:
+            where = "Keys and voices are in Settings (Ctrl+,)."
+        return (
+            "Nothing said yet.\n\n"
+            f"1. Press Connect (Ctrl+D).\n2. {talk}\n3. Or type below (Ctrl+T) and press "
+            f"Enter.\n\n{where}"
+        )
 
     # -- call state -------------------------------------------------------------------------
 
@@ -358,6 +409,7 @@ class MainWindow(QMainWindow):
         self.actions.connect.setText("&Disconnect" if active else "&Connect")
         self.actions.connect.setEnabled(not closing)
         self.provider.setEnabled(not active)
+        self._show_voice_lock()
         connected = state is CallState.CONNECTED
         self.message.set_connected(connected)
         self.avatar.motion.set_connected(connected)
@@ -367,9 +419,18 @@ class MainWindow(QMainWindow):
             self._tick()
             self.announcer.announce("Connected")
         elif not active:
-            self._session_timer.stop()
+            if self._session_timer.isActive():  # a call ended: its length, marked as past
+                self._session_timer.stop()
+                since = self._call_since
+                self.status.set_session(
+                    None if since is None else time.monotonic() - since, ended=True
+                )
             self.ptt.reset()
             self._on_turns(None)
+        if state is CallState.AUTHORIZING:  # a new attempt: the last call's figures go
+            self._session_timer.stop()
+            self.status.set_session(None)
+            self.stats_dock.begin_attempt()
         if state is CallState.FAILED:
             self.announcer.announce(f"Call failed. {status.reason}", assertive=True)
         elif state is CallState.WAITING:
@@ -384,6 +445,27 @@ class MainWindow(QMainWindow):
         self.actions.interrupt.setEnabled(connected and busy)
         self._turn_listening = turns is not None and turns.listening
         self._show_listening()
+        self._show_voice_lock()
+
+    def _show_voice_lock(self) -> None:
+        call = self.controller.call
+        active = self.controller.state.is_active
+        self.voice_picker.set_call(active, bool(call is not None and call.voice_fixed))
+        self.voice_picker.preview.setEnabled(
+            not active and preview_clip(self.voice_picker.current_voice) is not None
+        )
+
+    def _on_phase(self, phase: Phase) -> None:
+        self.phase_view.set_phase(phase)
+
+    def _announce_phase(self, words: str) -> None:
+        if self.controller.state is CallState.CONNECTED:  # the rest: _on_status says it
+            self.announcer.announce(words)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.WindowStateChange:
+            self.phase_view.window_state_changed()  # minimised: the orb stops
 
     def _on_held_unmute(self, held: bool) -> None:
         self._held_unmute = held
@@ -394,8 +476,6 @@ class MainWindow(QMainWindow):
         if listening != self.listening.isVisible():
             self.listening.setVisible(listening)
             self.tray.set_listening(listening)
-            if listening:
-                self.announcer.announce("Listening")
 
     def _on_audio(self, mic: bool, speaker: bool) -> None:
         during_call = self.controller.state.is_active
@@ -405,6 +485,7 @@ class MainWindow(QMainWindow):
 
     def _tick(self) -> None:
         since = self.controller.connected_since
+        self._call_since = since
         self.status.set_session(None if since is None else time.monotonic() - since)
 
     def _on_notice(self, text: str, key: str) -> None:
@@ -434,7 +515,7 @@ class MainWindow(QMainWindow):
         self.mute_button.setText("Unmute" if muted else "Mute")
         self.mute_button.setAccessibleName("Unmute microphone" if muted else "Mute microphone")
         self.tray.set_muted(muted)
-        self.mic_meter.setEnabled(not muted)
+        self.mic_meter.set_muted(muted)
 
     def _select_provider(self, provider_id: str) -> None:
         index = self.provider.findData(provider_id)
@@ -446,17 +527,56 @@ class MainWindow(QMainWindow):
             self._on_provider_chosen(index)
 
     def _on_provider_chosen(self, index: int) -> None:
+        from desktop.core.profiles import get_profile
+
         pid = self.provider.itemData(index) or "local"
         self.hint.setVisible(pid == "local")
         self.avatar.set_provider(pid)
+        self.voice_picker.set_profile(get_profile(pid), self.settings.provider_settings(pid))
         if pid == self.settings.provider:
             return
         self.settings.provider = pid
-        self._update_ptt_hint()
+        self._update_ptt_hint()  # and the first steps, which name the provider
         self._persist()
         self.notices.dismiss("key")
         if self.first_paint_at is not None:
             self.controller.spawn(self._check_key(), "key-check")
+
+    def _on_model_chosen(self, model: str) -> None:
+        self.settings.provider_settings().model = model
+        self._persist()
+
+    def _on_voice_chosen(self, voice: str) -> None:
+        self.settings.provider_settings().voice = voice
+        self._persist()
+        if self.controller.state is CallState.CONNECTED:
+            self.controller.apply_settings(self.settings)  # the session takes the new voice
+
+    def preview_voice(self, voice: str) -> None:
+        """Play the voice's sample on the chosen speaker (not during a call: the
+        microphone would hear it)."""
+        clip = preview_clip(voice)
+        if clip is None or self.controller.state.is_active:
+            return
+        self.voice_picker.preview.setEnabled(False)
+        self.controller.spawn(self._play_preview(clip), "voice-preview")
+
+    async def _play_preview(self, clip: Path) -> None:
+        import asyncio
+
+        from desktop.core.audio import device_check
+        from desktop.core.audio.devices import SYSTEM_DEFAULT
+        from desktop.core.audio.errors import AudioError
+
+        try:
+            samples = await asyncio.to_thread(device_check.read_clip, clip)
+            await device_check.play(samples, self.settings.audio.output_device or SYSTEM_DEFAULT)
+        except (AudioError, OSError) as exc:
+            text = exc.message if isinstance(exc, AudioError) else str(exc)
+            self.notices.show_notice(f"The voice sample could not play: {text}", key="preview")
+        finally:
+            self._show_voice_lock()
+        self.last_preview = clip
 
     def apply_font_scale(self, scale: float, *, save: bool = True) -> None:
         """Text size: the system's size times ``scale`` (Ctrl+= / Ctrl+- / Ctrl+0).
@@ -474,6 +594,7 @@ class MainWindow(QMainWindow):
             STYLE
             + f"QWidget {{ font-size: {size:.2f}{unit}; }}\n"
             + f"QPushButton#connectButton {{ font-size: {size * 1.12:.2f}{unit}; }}\n"
+            + f"QLabel#phaseWords {{ font-size: {size * 1.4:.2f}{unit}; }}\n"
         )
         if save and scale != self.settings.font_scale:
             self.settings.font_scale = scale
@@ -581,6 +702,7 @@ class MainWindow(QMainWindow):
         self.history_dock.apply_settings(settings)
         if not self.controller.state.is_active:
             self._select_provider(settings.provider)
+        self._on_provider_chosen(self.provider.currentIndex())  # the pickers show the new lists
         if self.hotkey is not None and settings.global_ptt_key != old.global_ptt_key:
             self.controller.spawn(self._start_hotkey(), "hotkey")
         else:
@@ -610,12 +732,56 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
 
-    def request_quit(self) -> None:
+    def request_quit(self, *, ask: bool = True) -> None:
+        """Quit (Ctrl+Q, the menu, the tray); during a call, after asking."""
+        if ask and self.controller.state.is_active:
+            self._confirm_quit()
+            return
         self._quitting = True
+        self._save_window_state()
         if self.quit_handler is not None:
             self.quit_handler()
         else:
             self.close()
+
+    def _confirm_quit(self) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Quit Talkline?",
+            "A call is under way. Hang up and quit?",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setObjectName("quitQuestion")
+        quit_button = box.addButton("Hang up and quit", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(quit_button)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(
+            lambda _result: self.request_quit(ask=False)
+            if box.clickedButton() is quit_button
+            else None
+        )
+        self.bring_to_front()
+        box.open()
+
+    def _save_window_state(self) -> None:
+        """Size, position, docks and splitter sizes, for the next start."""
+        geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
+        state = bytes(self.saveState().toBase64().data()).decode("ascii")
+        value = f"{geometry} {state}"
+        if value != self.settings.window_state:
+            self.settings.window_state = value
+            self._persist()
+
+    def _restore_window_state(self) -> None:
+        geometry, _, state = self.settings.window_state.partition(" ")
+        if geometry:
+            self.restoreGeometry(QByteArray.fromBase64(geometry.encode("ascii")))
+        if state:
+            self.restoreState(QByteArray.fromBase64(state.encode("ascii")))
+        # The saved flags decide which docks are open (they may be newer than the state).
+        self.event_log_dock.setVisible(self.settings.show_event_log)
+        self.stats_dock.setVisible(self.settings.show_call_quality)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         if not self._quitting and self.settings.minimize_to_tray and self.tray.available():
@@ -631,6 +797,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             self.request_quit()
             return
+        if not self._quitting:
+            self._save_window_state()
         self.ptt.uninstall()
         if self.hotkey is not None:
             self.hotkey.stop()

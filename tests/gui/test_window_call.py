@@ -76,7 +76,8 @@ def test_connect_type_and_read_the_reply(gui: Gui, make_window: WindowFactory) -
     assert not window.message.send_button.isEnabled()
     connect(gui, window)
     assert window.connect_button.text() == "Disconnect"
-    assert "Connected" in window.state.text()
+    assert "In call" in window.state.text()
+    assert window.phase_view.text() == "Listening"  # the assistant waits for the user
     assert "Connected in" in window.state.toolTip()  # stage timings
     assert "Contacting server" in window.state.toolTip()
 

@@ -69,6 +69,7 @@ class AppSettings:
     show_event_log: bool = False
     show_call_quality: bool = False
     history_retention: str = "keep"  # one of HISTORY_RETENTIONS
+    window_state: str = ""  # the window's size, docks and their sizes (Qt's, base64)
 
     def provider_settings(self, provider_id: str | None = None) -> ProviderSettings:
         pid = provider_id or self.provider

@@ -30,6 +30,7 @@ from desktop.core.settings import SYSTEM_DEFAULT, AudioSettings
 from desktop.ui.settings.features import DEVICE_REFRESH_MS
 from desktop.ui.settings.forms import add_row, note_label
 from desktop.ui.settings.tasks import Tasks
+from desktop.ui.widgets.level_meter import LevelMeter
 
 log = logging.getLogger("talkline.ui.settings")
 
@@ -110,8 +111,11 @@ class AudioPage(QWidget):
                     self.auto_gain):
             processing.addWidget(box)
 
+        checks = self._build_checks()
+
         layout = QVBoxLayout(self)
-        for title, content in (("Devices", devices), ("Sound processing", processing)):
+        for title, content in (("Devices", devices), ("Check your devices", checks),
+                               ("Sound processing", processing)):
             group = QGroupBox(title)
             group.setLayout(content)
             layout.addWidget(group)
@@ -120,6 +124,87 @@ class AudioPage(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(DEVICE_REFRESH_MS)
         self._timer.timeout.connect(lambda: self.refresh(rescan=False))
+
+    def _build_checks(self) -> QFormLayout:
+        """Test microphone (record 3 s with a live meter, then hear it) and a speaker tone."""
+        form = QFormLayout()
+        self.mic_test = QPushButton("Test &microphone")
+        self.mic_test.setAccessibleName("Test the microphone")
+        self.mic_test.setToolTip(
+            "Records 3 seconds from the microphone chosen above, then plays them back."
+        )
+        self.mic_test.clicked.connect(lambda: self._tasks.spawn(self._test_microphone()))
+        self.mic_level = LevelMeter("Microphone", self)
+        self.mic_level.set_available(True)
+        row = QHBoxLayout()
+        row.addWidget(self.mic_test)
+        row.addWidget(self.mic_level, 1)
+        container = QWidget()
+        container.setLayout(row)
+        container.setContentsMargins(0, 0, 0, 0)
+        row.setContentsMargins(0, 0, 0, 0)
+        form.addRow(container)
+        self.mic_result = note_label("", "Microphone test result")
+        form.addRow(self.mic_result)
+        self.tone_test = QPushButton("Play test &tone")
+        self.tone_test.setAccessibleName("Play a test tone on the speaker")
+        self.tone_test.setToolTip("Plays a one-second tone on the speaker chosen above.")
+        self.tone_test.clicked.connect(lambda: self._tasks.spawn(self._test_speaker()))
+        self.tone_result = note_label("", "Speaker test result")
+        tone_row = QHBoxLayout()
+        tone_row.addWidget(self.tone_test)
+        tone_row.addWidget(self.tone_result, 1)
+        form.addRow(tone_row)
+        return form
+
+    def _devices(self) -> tuple[str, str]:
+        """The chosen devices, as the audio package names them ("" is the system's)."""
+        values = self.values()
+        return (values.input_device or devices.SYSTEM_DEFAULT,
+                values.output_device or devices.SYSTEM_DEFAULT)
+
+    async def _test_microphone(self) -> None:
+        from desktop.core.audio import device_check
+
+        microphone, speaker = self._devices()
+        self.mic_test.setEnabled(False)
+        self.mic_result.setText("Recording 3 seconds: say something…")
+        try:
+            samples = await device_check.record(device=microphone,
+                                                on_level=self.mic_level.set_level)
+            loudness = device_check.rms_dbfs(samples)
+            self.mic_result.setText("Playing back what the microphone heard…")
+            await device_check.play(samples, device=speaker)
+        except AudioError as exc:
+            self.mic_result.setText(f"The microphone test did not work: {exc.message}")
+            return
+        finally:
+            self.mic_test.setEnabled(True)
+        if loudness < device_check.QUIET_DBFS:
+            self.mic_result.setText(
+                "The microphone heard almost nothing. Check that it is plugged in, not "
+                "muted, and chosen above."
+            )
+        else:
+            self.mic_result.setText(
+                f"Done: the microphone works (level {loudness:.0f} dBFS). If the playback "
+                "was silent, check the speaker."
+            )
+
+    async def _test_speaker(self) -> None:
+        from desktop.core.audio import device_check
+
+        _microphone, speaker = self._devices()
+        self.tone_test.setEnabled(False)
+        self.tone_result.setText("Playing a tone…")
+        try:
+            await device_check.play(device_check.tone_samples(), device=speaker)
+        except AudioError as exc:
+            self.tone_result.setText(f"The speaker test did not work: {exc.message}")
+            return
+        finally:
+            self.tone_test.setEnabled(True)
+        self.tone_result.setText("Played. No sound? Check the speaker chosen above and the volume.")
 
     def values(self) -> AudioSettings:
         return replace(

@@ -34,6 +34,7 @@ from desktop.ui.settings.hotkey_page import HotkeyPage
 from desktop.ui.settings.key_field import stored_summary
 from desktop.ui.settings.provider_page import ProviderPage
 from desktop.ui.settings.tasks import Tasks
+from desktop.ui.widgets.wheel_guard import guard_wheel
 
 log = logging.getLogger("talkline.ui.settings")
 
@@ -68,9 +69,11 @@ class SettingsDialog(QDialog):
         self.provider.currentIndexChanged.connect(self.stack.setCurrentIndex)
         self.provider.setCurrentIndex(max(0, self.provider.findData(self._settings.provider)))
         chooser = QFormLayout()
-        add_row(chooser, "&Provider:", self.provider, name="Provider to edit",
-                help_text="Which provider's settings to show. The main window picks the one "
-                "to call.")
+        # It chooses: Save makes this the provider Connect calls (a box that only switched
+        # pages looked like a choice and was not one).
+        add_row(chooser, "&Provider to use:", self.provider, name="Provider to use",
+                help_text="The provider Connect calls after Save (from the next call when "
+                "one is under way). Its settings are below.")
         providers_tab = QWidget()
         providers_layout = QVBoxLayout(providers_tab)
         providers_layout.addLayout(chooser)
@@ -100,6 +103,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.problem)
         layout.addWidget(self.buttons)
         self.resize(640, 720)
+        guard_wheel(self)
         self._tasks.spawn(self._load_keys())
 
     # -- keys -----------------------------------------------------------------------------
@@ -136,6 +140,7 @@ class SettingsDialog(QDialog):
     def values(self) -> AppSettings:
         """The settings as the dialog now shows them."""
         new = copy.deepcopy(self._settings)
+        new.provider = str(self.provider.currentData() or new.provider)
         for pid, page in self.pages.items():
             new.providers[pid] = page.values()
         new.audio = self.audio.values()

@@ -145,6 +145,7 @@ class KeyField(QWidget):
                                 "It is still in the field; try again.")
             return None
         self.edit.clear()
+        self._clear_test()  # a test result was about the key before this one
         self.set_stored(mask(key), source)
         self.stored_changed.emit()
         return source
@@ -159,8 +160,14 @@ class KeyField(QWidget):
             self.remove_button.setEnabled(True)
             self.status.setText(f"The key could not be removed ({type(exc).__name__}).")
             return
+        self._clear_test()
         self.set_stored(masked, source)
         self.stored_changed.emit()
+
+    def _clear_test(self) -> None:
+        self.result.clear()
+        self.result.setAccessibleDescription("")
+        self.result.hide()
 
     def show_testing(self) -> None:
         self.test_button.setEnabled(False)

@@ -39,11 +39,31 @@ class StatsDock(QDockWidget):
         controller = window.controller
         controller.stats_updated.connect(self.set_stats)
         controller.quality_changed.connect(self.show_warnings)
+        controller.status_changed.connect(self._on_status)
+        self.ended_at: str | None = None  # "16:40": the figures are the last call's
 
     def set_stats(self, stats: CallStats) -> None:
         self.stats = stats
+        self.ended_at = None
         if self.panel is not None:
+            self.panel.set_heading("This call")
             self.panel.set_stats(stats)  # draws only while visible
+
+    def begin_attempt(self) -> None:
+        """A new connect: the last call's path, connect time and graphs would mislead."""
+        self.stats = None
+        self.ended_at = None
+        if self.panel is not None:
+            self.panel.clear()
+
+    def _on_status(self, status: Any) -> None:  # CallStatus
+        if status.state.is_active or self.stats is None or self.ended_at is not None:
+            return
+        import time
+
+        self.ended_at = time.strftime("%H:%M")
+        if self.panel is not None:
+            self.panel.set_heading(f"Last call (ended {self.ended_at})")
 
     def _on_visible(self, visible: bool) -> None:
         if visible and self.panel is None:
@@ -52,7 +72,11 @@ class StatsDock(QDockWidget):
             self.panel = StatsPanel(self)
             self.panel.exported.connect(self._exported)
             self.setWidget(self.panel)
-            self.panel.set_stats(self.stats or self.window_.controller.last_stats)
+            self.panel.set_stats(self.stats)
+            if self.ended_at is not None:
+                self.panel.set_heading(f"Last call (ended {self.ended_at})")
+            elif self.stats is not None:
+                self.panel.set_heading("This call")
 
     def show_warnings(self, warnings: list[Any]) -> None:
         notices = self.window_.notices

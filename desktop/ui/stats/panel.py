@@ -50,8 +50,14 @@ class StatsPanel(QWidget):
         super().__init__(parent)
         self.stats: CallStats | None = None
         self._drawn: tuple[int, int] | None = None  # (samples, turns) last drawn
+        self.heading = QLabel("", self)  # "This call" / "Last call (ended 16:40)"
+        self.heading.setObjectName("statsHeading")
+        self.heading.setStyleSheet("font-weight: 600")
+        self.heading.hide()
         self.path_label = QLabel("Network path: —", self)
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Wrapped: one long address line set the dock's minimum width and clipped the panel.
+        self.path_label.setWordWrap(True)
         self.summary = QLabel(summary(None), self)
         self.summary.setWordWrap(True)
         self.summary.setToolTip(
@@ -65,6 +71,7 @@ class StatsPanel(QWidget):
         self.plots = StatsPlots(self)
         self.turns_label = QLabel("", self)
         self.turns_label.setWordWrap(True)
+        self.connect_label = QLabel("Connect time", self)
         self.save_csv = QPushButton("Save CSV…", self)
         self.save_json = QPushButton("Save JSON…", self)
         for button in (self.save_csv, self.save_json):
@@ -75,9 +82,10 @@ class StatsPanel(QWidget):
         column = QVBoxLayout(self)
         column.setContentsMargins(6, 6, 6, 6)
         column.setSpacing(4)
+        column.addWidget(self.heading)
         column.addWidget(self.path_label)
         column.addWidget(self.summary)
-        column.addWidget(QLabel("Connect time", self))
+        column.addWidget(self.connect_label)
         column.addWidget(self.connect_bar)
         column.addWidget(self.connect_legend)
         column.addWidget(self.plots, 1)
@@ -94,6 +102,24 @@ class StatsPanel(QWidget):
         self.stats = stats
         if self.isVisible():
             self.redraw()
+
+    def set_heading(self, text: str) -> None:
+        self.heading.setText(text)
+        self.heading.setVisible(bool(text))
+
+    def clear(self) -> None:
+        """No call's figures (a new connect is starting)."""
+        self.stats = None
+        self._drawn = None
+        self.set_heading("")
+        self.path_label.setText("Network path: —")
+        self.summary.setText(summary(None))
+        self.connect_bar.set_steps({})
+        self.connect_legend.setText("")
+        self.plots.clear_series()
+        self.turns_label.setText("")
+        for button in (self.save_csv, self.save_json):
+            button.setEnabled(False)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)

@@ -28,6 +28,9 @@ PLOTS: tuple[tuple[str, str, tuple[tuple[str, str, str], ...]], ...] = (
     ("Playout buffer", "ms", (("playout_ms", "depth", "#0891b2"),
                               ("playout_target_ms", "target", "#9ca3af"))),
 )
+# The smallest vertical span shown: a flat 0 % loss reads as 0 to 1 %, not −0.4 to 0.4.
+_MIN_SPAN = {"Loss": 1.0, "Round trip": 10.0, "Jitter": 5.0, "Bitrate": 10.0,
+             "Playout buffer": 20.0}
 BAR_SPOKEN = "#2563eb"  # end of speech → first audible sample
 BAR_TYPED = "#9ca3af"  # response.created → first audible sample (no speech end known)
 
@@ -42,11 +45,15 @@ class StatsPlots(pg.GraphicsLayoutWidget):
         super().__init__(parent, show=False, size=None, title=None)
         self.setBackground("w")
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self.plots: dict[str, pg.PlotItem] = {}
         for i, (name, unit, curves) in enumerate(PLOTS):
             plot = self.addPlot(row=i // 2, col=i % 2, title=_title(name, unit, curves))
             self._style(plot)
             plot.enableAutoRange(axis="x", enable=False)  # always the last two minutes
             plot.setXRange(-WINDOW_S, 0, padding=0)
+            if unit != "dBFS":  # counts, times and rates are never below zero
+                plot.setLimits(yMin=0, minYRange=_MIN_SPAN.get(name, 1.0))
+            self.plots[name] = plot
             for fld, _label, colour in curves:
                 self.curves[fld] = plot.plot(pen=pg.mkPen(colour, width=1.5))
         self.turn_plot = self.addPlot(row=3, col=0, colspan=2, title=self._turn_title(None))
@@ -79,6 +86,11 @@ class StatsPlots(pg.GraphicsLayoutWidget):
         if median is not None:
             text += f' · <span style="color:#dc2626">median {median:.0f}</span>'
         return f'<span style="font-size:9pt">{text}</span>'
+
+    def clear_series(self) -> None:
+        for curve in self.curves.values():
+            curve.setData([], [])
+        self._update_turns(())
 
     def update_series(self, samples: Sequence[Sample], turns: Sequence[TurnLatency]) -> None:
         self.redraws += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -16,7 +17,9 @@ from PySide6.QtWidgets import (
 from desktop.core.profiles import BUILTIN_PROFILES
 from desktop.ui.widgets.level_meter import LevelMeter
 from desktop.ui.widgets.notice_bar import NoticeBar
+from desktop.ui.widgets.phase_view import PhaseView
 from desktop.ui.widgets.state_indicator import StateIndicator
+from desktop.ui.widgets.voice_picker import VoicePicker
 
 LOCAL_HINT = (
     "Local check runs on this computer and plays back what you say, so you can check "
@@ -35,6 +38,9 @@ class CallControls(QWidget):
             self.provider.setItemData(index, profile.description, Qt.ItemDataRole.ToolTipRole)
         self.provider.setAccessibleName("Provider")
         self.provider.setAccessibleDescription("Which realtime service to talk to")
+        self.provider.setToolTip(
+            "Which realtime service Connect calls. Add its key in Settings (Ctrl+,)."
+        )
         self.provider.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         provider_label = QLabel("&Provider", self)
         provider_label.setBuddy(self.provider)
@@ -43,6 +49,7 @@ class CallControls(QWidget):
         self.connect_button.setObjectName("connectButton")
         self.connect_button.setAccessibleName("Connect")
         self.connect_button.setAccessibleDescription("Start or end the call (Ctrl+D)")
+        self.connect_button.setToolTip("Start or end the call (Ctrl+D)")
         self.connect_button.setCursor(Qt.CursorShape.PointingHandCursor)
 
         self.state = StateIndicator(self)
@@ -63,13 +70,18 @@ class CallControls(QWidget):
         self.mute_button.setCheckable(True)
         self.mute_button.setAccessibleName("Mute microphone")
         self.mute_button.setAccessibleDescription("Stop sending your voice (Ctrl+M)")
+        self.mute_button.setToolTip("Stop sending your voice (Ctrl+M)")
         self.interrupt_button = QPushButton("Interrupt", self)
         self.interrupt_button.setAccessibleName("Interrupt the assistant")
         self.interrupt_button.setAccessibleDescription("Stop the reply being spoken (Esc)")
+        self.interrupt_button.setToolTip("Stop the reply being spoken (Esc)")
         self.listening = QLabel("● Listening", self)
         self.listening.setObjectName("listeningBadge")
         self.listening.setAccessibleName("Listening")
         self.listening.setVisible(False)
+
+        self.phase = PhaseView(self)
+        self.voice_picker = VoicePicker(self)  # model and voice (not for Local check)
 
         top = QHBoxLayout()
         top.setSpacing(10)
@@ -79,24 +91,32 @@ class CallControls(QWidget):
         top.addSpacing(8)
         top.addWidget(self.state, 1)
 
+        # The meters stacked, mic over speaker: one row of both was wider than the window
+        # with a panel open, and its labels were cut off.
         mic_label = QLabel("Microphone", self)
         mic_label.setBuddy(self.mute_button)
-        audio = QHBoxLayout()
-        audio.setSpacing(8)
-        audio.addWidget(mic_label)
-        audio.addWidget(self.mic_meter, 2)
-        audio.addWidget(self.mute_button)
-        audio.addSpacing(16)
-        audio.addWidget(QLabel("Speaker", self))
-        audio.addWidget(self.speaker_meter, 2)
-        audio.addWidget(self.interrupt_button)
-        audio.addSpacing(8)
-        audio.addWidget(self.listening)
+        meters = QGridLayout()
+        meters.setHorizontalSpacing(8)
+        meters.setVerticalSpacing(4)
+        meters.addWidget(mic_label, 0, 0)
+        meters.addWidget(self.mic_meter, 0, 1)
+        meters.addWidget(self.mute_button, 0, 2)
+        meters.addWidget(QLabel("Speaker", self), 1, 0)
+        meters.addWidget(self.speaker_meter, 1, 1)
+        meters.addWidget(self.interrupt_button, 1, 2)
+        meters.addWidget(self.listening, 0, 3)
+        meters.setColumnStretch(1, 1)
+
+        middle = QHBoxLayout()
+        middle.setSpacing(16)
+        middle.addWidget(self.phase, 2)
+        middle.addLayout(meters, 3)
 
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(8)
         column.addLayout(top)
+        column.addWidget(self.voice_picker)
         column.addWidget(self.hint)
         column.addWidget(self.notices)
-        column.addLayout(audio)
+        column.addLayout(middle)

@@ -72,6 +72,13 @@ class EventLogPanel(QWidget):
         self.table.setAccessibleName("Events")
         self.table.setAccessibleDescription("Select an event to see its JSON below.")
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        # Follow new events unless the user scrolled up (their last scroll decides, not the
+        # bar's position: a hidden or resized table moves its bottom).
+        self.following = True
+        bar = self.table.verticalScrollBar()
+        bar.actionTriggered.connect(self._on_user_scroll)
+        bar.sliderMoved.connect(lambda _pos: self._on_user_scroll(-1))
+        bar.rangeChanged.connect(lambda _lo, _hi: self._follow())
 
         self.details = QPlainTextEdit(self)
         self.details.setReadOnly(True)
@@ -112,10 +119,18 @@ class EventLogPanel(QWidget):
         batch, self._pending = self._pending, []
         if not batch:
             return
-        follow = self._at_bottom()
         self.model.extend(batch)
-        if follow and self.isVisible():
+        self._follow()
+
+    def _follow(self) -> None:
+        if self.following:
             self.table.scrollToBottom()
+
+    def _on_user_scroll(self, action: int) -> None:
+        bar = self.table.verticalScrollBar()
+        position = bar.value() if action == -1 else bar.sliderPosition()
+        if action != 0:  # SliderNoAction
+            self.following = position >= bar.maximum() - 2
 
     def clear(self) -> None:
         self._pending.clear()
@@ -148,10 +163,6 @@ class EventLogPanel(QWidget):
         if event.type() == QEvent.Type.FontChange:  # Ctrl+= / Ctrl+-
             self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
             self._size_columns()
-
-    def _at_bottom(self) -> bool:
-        bar = self.table.verticalScrollBar()
-        return bar.value() >= bar.maximum() - 2
 
     def _on_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         indexes = selected.indexes()

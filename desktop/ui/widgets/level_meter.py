@@ -28,6 +28,7 @@ class LevelMeter(QWidget):
         self._rms = 0.0
         self._hold = 0.0
         self._available = False
+        self._muted = False
         self._message = "no device"
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setAccessibleName(f"{name} level")
@@ -45,7 +46,24 @@ class LevelMeter(QWidget):
 
     @property
     def message(self) -> str:
-        return "" if self._available else self._message
+        if not self._available:
+            return self._message
+        return "muted" if self._muted else ""
+
+    @property
+    def level(self) -> float:
+        """The bar's length, 0 to 1."""
+        return self._rms
+
+    def set_muted(self, muted: bool) -> None:
+        """Muted: the bar stops and says so (a moving meter read as "they hear me")."""
+        if muted == self._muted:
+            return
+        self._muted = muted
+        if muted:
+            self._rms = self._hold = 0.0
+        self._describe()
+        self.update()
 
     def set_available(self, available: bool, message: str = "no device") -> None:
         self._available = available
@@ -56,6 +74,8 @@ class LevelMeter(QWidget):
         self.update()
 
     def set_level(self, level: LevelLike) -> None:
+        if self._muted:
+            return
         rms, hold = _fraction(level.rms_dbfs), _fraction(level.hold_dbfs)
         if abs(rms - self._rms) < 0.005 and abs(hold - self._hold) < 0.005:
             return  # nothing visible changed: skip the repaint
@@ -64,12 +84,11 @@ class LevelMeter(QWidget):
 
     def _describe(self) -> None:
         # Updated on availability only: a level read aloud 20 times a second is noise.
+        message = self.message
         self.setAccessibleDescription(
-            f"{self._name} is active" if self._available else f"{self._name}: {self._message}"
+            f"{self._name}: {message}" if message else f"{self._name} is active"
         )
-        self.setToolTip(
-            f"{self._name} level (dBFS)" if self._available else f"{self._name}: {self._message}"
-        )
+        self.setToolTip(f"{self._name}: {message}" if message else f"{self._name} level (dBFS)")
 
     def paintEvent(self, _event: object) -> None:  # noqa: N802 - Qt override
         painter = QPainter(self)
@@ -81,9 +100,9 @@ class LevelMeter(QWidget):
         painter.setPen(border)
         painter.setBrush(trough)
         painter.drawRoundedRect(rect, 4, 4)
-        if not self._available:
+        if self.message:
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self._message)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.message)
             return
         inner = rect.adjusted(2, 2, -2, -2)
         if self._rms > 0:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QColor, QFocusEvent, QPainter, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from desktop.core.call.state import CallState, CallStatus
@@ -107,7 +107,7 @@ class StateIndicator(QWidget):
         row.addWidget(self._dot, 0, Qt.AlignmentFlag.AlignVCenter)
         row.addWidget(self._label, 1)
         column = QVBoxLayout(self)
-        column.setContentsMargins(0, 0, 0, 0)
+        column.setContentsMargins(4, 2, 4, 2)  # room for the focus ring
         column.setSpacing(2)
         column.addLayout(row)
         column.addWidget(self._reason)
@@ -152,9 +152,26 @@ class StateIndicator(QWidget):
 
     # -- drawing --------------------------------------------------------------------------
 
+    def paintEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        # A Tab stop shows it has focus (a plain QWidget draws nothing of its own).
+        if self.hasFocus():
+            painter = QPainter(self)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(QColor("#1d4ed8"), 2))
+            painter.drawRoundedRect(self.rect().adjusted(1, 1, -1, -1), 4, 4)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt override
+        super().focusInEvent(event)
+        self.update()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt override
+        super().focusOutEvent(event)
+        self.update()
+
     def _refresh(self) -> None:
         state = self.status.state
-        words = state.label
+        # While connected the assistant's state is shown beside the orb; here, the call.
+        words = "In call" if state is CallState.CONNECTED else state.label
         if state.is_active:
             words += f" · {format_elapsed(time.monotonic() - self._since)}"
         self._label.setText(words)

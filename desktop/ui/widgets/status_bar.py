@@ -33,10 +33,14 @@ class StatusBar(QStatusBar):
         self.set_session(None)
         self.set_usage(0, None)
 
-    def set_session(self, seconds: float | None) -> None:
-        self.session.setText(
-            "No session" if seconds is None else f"Session {format_elapsed(seconds)}"
-        )
+    def set_session(self, seconds: float | None, *, ended: bool = False) -> None:
+        """The call's length; `ended`: the last call's, said as such (not a frozen clock)."""
+        if seconds is None:
+            self.session.setText("No session")
+        elif ended:
+            self.session.setText(f"Last session {format_elapsed(seconds)}")
+        else:
+            self.session.setText(f"Session {format_elapsed(seconds)}")
 
     def set_usage(self, tokens: int, cost: str | None) -> None:
         self.tokens.setText(f"{tokens:,} tokens")

@@ -5,6 +5,10 @@ Each turn owns two text blocks of one QTextDocument (so text selects and copies 
 turns, and Ctrl+F searches everything). A delta touches only its own turn's body block,
 usually by appending the new suffix, and updates are coalesced to at most ~30 a second.
 A turn that finishes is announced to screen readers once, in full.
+
+The view follows the newest turn unless the user scrolled up; then a "Jump to latest"
+button offers the way back. Whether to follow is the user's last scroll, not where the bar
+happens to be: a narrower view (a panel opened) reflows the text and moves the bottom.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QResizeEvent,
     QTextBlock,
     QTextBlockFormat,
     QTextCharFormat,
@@ -24,7 +29,15 @@ from PySide6.QtGui import (
     QTextDocument,
     QTextFormat,
 )
-from PySide6.QtWidgets import QMenu, QTextBrowser, QTextEdit, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSlider,
+    QLabel,
+    QMenu,
+    QTextBrowser,
+    QTextEdit,
+    QToolButton,
+    QWidget,
+)
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction, QContextMenuEvent
@@ -116,7 +129,16 @@ class TranscriptView(QTextBrowser):
             "The conversation, one paragraph per turn with who spoke and when. "
             "Finished turns are announced."
         )
-        self.setPlaceholderText("The conversation will appear here.")
+        # What to do first, while nothing has been said (a label: the placeholder text
+        # did not show under the window's style sheet).
+        self.guide = QLabel("The conversation will appear here.", self.viewport())
+        self.guide.setObjectName("transcriptGuide")
+        self.guide.setTextFormat(Qt.TextFormat.PlainText)
+        self.guide.setWordWrap(True)
+        self.guide.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.guide.setAccessibleName("What to do first")
+        self.guide.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.document().contentsChanged.connect(self._show_guide)
         doc = self.document()
         doc.setDocumentMargin(12)
         self._sentinel = doc.firstBlock()  # stays empty; every turn is inserted after it
@@ -133,6 +155,19 @@ class TranscriptView(QTextBrowser):
         self._flush_timer.timeout.connect(self.flush)
         self.context_actions: list[QAction] = []
         self._search = ""
+        self.following = True  # the user has not scrolled up from the newest turn
+        bar = self.verticalScrollBar()
+        bar.actionTriggered.connect(self._on_user_scroll)  # wheel, keys, clicks on the bar
+        bar.sliderMoved.connect(lambda _pos: self._on_user_scroll(-1))
+        bar.rangeChanged.connect(self._on_range)
+        self.jump_button = QToolButton(self)
+        self.jump_button.setObjectName("jumpToLatest")
+        self.jump_button.setText("↓ Jump to latest")
+        self.jump_button.setAccessibleName("Jump to the latest turn")
+        self.jump_button.setToolTip("Show the newest turn and follow new ones again")
+        self.jump_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.jump_button.clicked.connect(self.jump_to_latest)
+        self.jump_button.hide()
 
     # -- sessions -------------------------------------------------------------------------
 
@@ -301,12 +336,66 @@ class TranscriptView(QTextBrowser):
     # -- scrolling ------------------------------------------------------------------------
 
     def _at_bottom(self) -> bool:
-        bar = self.verticalScrollBar()
-        return bar.value() >= bar.maximum() - 4
+        return self.following
 
     def _scroll_to_bottom(self) -> None:
         bar = self.verticalScrollBar()
         bar.setValue(bar.maximum())
+
+    def _on_user_scroll(self, action: int) -> None:
+        bar = self.verticalScrollBar()
+        # On actionTriggered the slider position is already the new one, the value not yet.
+        position = bar.sliderPosition() if action != -1 else bar.value()
+        if action == QAbstractSlider.SliderAction.SliderNoAction.value:
+            return
+        self.following = position >= bar.maximum() - 4
+        self._show_jump()
+
+    def _on_range(self, _minimum: int, _maximum: int) -> None:
+        if self.following:
+            self._scroll_to_bottom()
+        self._show_jump()
+
+    def jump_to_latest(self) -> None:
+        self.flush()
+        self.following = True
+        self._scroll_to_bottom()
+        self._show_jump()
+
+    def _show_jump(self) -> None:
+        bar = self.verticalScrollBar()
+        wanted = not self.following and bar.sliderPosition() < bar.maximum() - 4
+        if wanted != self.jump_button.isVisible():
+            self.jump_button.setVisible(wanted)
+            self._place_jump()
+
+    def _place_jump(self) -> None:
+        hint = self.jump_button.sizeHint()
+        self.jump_button.resize(hint)
+        viewport = self.viewport().geometry()
+        self.jump_button.move(
+            viewport.right() - hint.width() - 10, viewport.bottom() - hint.height() - 10
+        )
+        self.jump_button.raise_()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._place_jump()
+        self._place_guide()
+
+    def set_guidance(self, text: str) -> None:
+        """What the empty transcript says (what to do first)."""
+        self.guide.setText(text)
+        self.guide.setAccessibleDescription(text)
+        self._place_guide()
+
+    def _show_guide(self) -> None:
+        self.guide.setVisible(self.document().isEmpty())
+
+    def _place_guide(self) -> None:
+        margin = 24
+        width = max(100, self.viewport().width() - 2 * margin)
+        self.guide.setGeometry(margin, margin, width, self.guide.heightForWidth(width) + 4)
 
     # -- search ---------------------------------------------------------------------------
 
