@@ -336,7 +336,7 @@ class ToolCalls:
             sentence = f"{tool.name} was cancelled."
             return RunStatus.ERROR, error_output(sentence), sentence
         except Exception as exc:
-            log.warning("tool %s raised", tool.name, exc_info=True)
+            log.info("tool %s raised", tool.name, exc_info=True)
             sentence = f"{tool.name} failed: {exc.__class__.__name__}: {exc}"[:300]
             return RunStatus.ERROR, error_output(sentence), sentence
         return RunStatus.OK, _as_text(result), None

@@ -217,7 +217,7 @@ class McpHub:
             if isinstance(_innermost(exc), TimeoutError):
                 sentence = f"did not start within {self.start_timeout:g} s"
             else:
-                log.warning("MCP server %s failed", name, exc_info=True)
+                log.debug("MCP server %s failed", name, exc_info=True)
                 sentence = f"could not be used: {_describe(exc)}"
             self._set(server, ServerState.FAILED,
                       error=f"MCP server {name!r} {sentence}.{self._stderr_tail(server)}")
