@@ -90,6 +90,11 @@ async def test_the_time_is_asked_run_and_said_back_with_one_response_create(serv
     # One for the typed text, exactly one after the output.
     assert len(sent(server, "response.create")) == 2
     assert json.loads(output["output"])["time"][:2] in assistant_said(call)[-1]
+    # The transcript shows the result on the call's turn, and exports carry it.
+    (turn,) = [t for t in call.conversation.items if t.kind == "function_call"]
+    assert turn.tool_status == "ok" and "iso8601" in (turn.output or "")
+    assert turn.tool_duration_ms is not None and turn.to_dict()["tool_status"] == "ok"
+    assert "get_current_time({})` → ok" in call.conversation.to_markdown()
     await call.close()
 
 
@@ -153,6 +158,7 @@ async def test_a_tool_that_never_returns_times_out_and_the_call_goes_on(server) 
     call.send_text("use hang_forever")
     await until(lambda: bool(finished))
     assert finished[0].status is RunStatus.TIMEOUT
+    await until(lambda: bool(outputs(server)))
     assert "did not finish within 0.5 s" in json.loads(outputs(server)[0]["output"])["error"]
     assert any("did not finish" in n for n in notices)
     await until(lambda: any("The tool returned" in t for t in assistant_said(call)))
@@ -215,6 +221,7 @@ async def test_interrupting_a_running_tool_cancels_it_and_says_so(server) -> Non
     assert tools.cancel_all() == 1  # what the session does on Stop
     await asyncio.wait_for(cancelled.wait(), 2)
     assert finished[0].status is RunStatus.CANCELLED
+    await until(lambda: bool(outputs(server)))
     assert "interrupted" in json.loads(outputs(server)[0]["output"])["error"]
     assert running == [("long_task",), ()]
     await asyncio.sleep(0.3)

@@ -86,6 +86,12 @@ class Turn:
     arguments: str | None = None
     output: str | None = None
     audio_seconds: float | None = None
+    # A function call Talkline ran: how it ended ("ok", "denied", ...), the sentence when it
+    # did not succeed, how long it took, and which tool source ("built-in", an MCP server).
+    tool_status: str | None = None
+    tool_error: str | None = None
+    tool_duration_ms: float | None = None
+    tool_source: str | None = None
     # Typed locally and not yet confirmed by the server's conversation.item.added.
     pending: bool = field(default=False, metadata={"wire": False})
 
@@ -179,6 +185,30 @@ class Conversation:
             pending=True,
         )
         self._insert(turn)
+        return turn
+
+    def attach_tool_result(
+        self,
+        call_id: str,
+        *,
+        output: str | None,
+        status: str,
+        error: str | None = None,
+        duration_ms: float | None = None,
+        source: str | None = None,
+    ) -> Turn | None:
+        """Show a tool's result on its call's turn (transcript, exports, history)."""
+        turn = next(
+            (t for t in self.items if t.kind == "function_call" and t.call_id == call_id), None
+        )
+        if turn is None:
+            return None
+        turn.output = output
+        turn.tool_status = status
+        turn.tool_error = error
+        turn.tool_duration_ms = duration_ms
+        turn.tool_source = source
+        self._touch(turn)
         return turn
 
     def mark_interrupted(self, response_id: str | None = None) -> None:

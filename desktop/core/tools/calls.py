@@ -167,6 +167,11 @@ class ToolCalls:
         for run in self.runs.values():
             if run.finished and not run.delivered:
                 self._deliver(run)
+                call.conversation.attach_tool_result(
+                    run.call_id, output=run.output, status=run.status.value if run.status
+                    else "", error=run.error, duration_ms=run.duration_ms,
+                    source=run.source or None,
+                )
         for batch in list(self._batches.values()):
             self._maybe_answer(batch)
 
@@ -358,6 +363,11 @@ class ToolCalls:
             self.notice.emit(sentence)
         self._deliver(run)
         run.duration_ms = (time.perf_counter() - run.started) * 1000
+        if self._call is not None:
+            self._call.conversation.attach_tool_result(
+                run.call_id, output=run.output, status=status.value, error=run.error,
+                duration_ms=run.duration_ms, source=run.source or None,
+            )
         self._set_running()
         self.finished.emit(run)
         batch = self._batches.get(run.response_id)
