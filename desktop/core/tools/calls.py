@@ -399,16 +399,29 @@ class ToolCalls:
             self.running_changed.emit(names)
 
 
+_VALIDATORS: dict[str, Any] = {}  # schema JSON → its validator (checking a schema costs ms)
+
+
+def _validator(schema: dict[str, Any]) -> Any:  # noqa: ANN401 - a jsonschema validator
+    key = json.dumps(schema, sort_keys=True, default=str)
+    if key not in _VALIDATORS:
+        validator_cls = jsonschema.validators.validator_for(schema)
+        try:
+            validator_cls.check_schema(schema)
+            _VALIDATORS[key] = validator_cls(schema)
+        except jsonschema.SchemaError:
+            _VALIDATORS[key] = None  # a broken schema: let the tool judge its arguments
+    return _VALIDATORS[key]
+
+
 def schema_problem(schema: dict[str, Any], args: dict[str, Any]) -> str | None:
     """Why ``args`` break ``schema``, in a sentence; None when they fit (or no schema)."""
     if not schema:
         return None
-    try:
-        validator_cls = jsonschema.validators.validator_for(schema)
-        validator_cls.check_schema(schema)
-    except jsonschema.SchemaError:
-        return None  # the tool's own schema is broken: let the tool judge its arguments
-    error = jsonschema.exceptions.best_match(validator_cls(schema).iter_errors(args))
+    validator = _validator(schema)
+    if validator is None:
+        return None
+    error = jsonschema.exceptions.best_match(validator.iter_errors(args))
     if error is None:
         return None
     where = "/".join(str(p) for p in error.absolute_path)
