@@ -118,6 +118,9 @@ class FakeCall:
         # calls, (name, arguments JSON text) each, instead of words.
         self.scripted_calls: list[list[tuple[str, str]]] = []
         self._last_output: str | None = None  # the newest function_call_output received
+        # Knob: the next response asks to approve a remote MCP tool (server_label, name,
+        # arguments JSON), as OpenAI does for {"type": "mcp", "require_approval": ...}.
+        self.scripted_mcp_approval: tuple[str, str, str] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._changed = asyncio.Condition()
         # Called once the client's channel is open (rtAV's fake streams JPEG frames from here).
@@ -302,6 +305,8 @@ class FakeCall:
         item = {"id": item.get("id") or new_id("item"), "status": "completed", **item}
         if item.get("type") == "function_call_output":
             self._last_output = str(item.get("output"))
+        elif item.get("type") == "mcp_approval_response":
+            self._last_output = "approved" if item.get("approve") else "not approved"
         else:
             self._last_output = None
         for part in item.get("content") or []:
@@ -319,6 +324,11 @@ class FakeCall:
 
     async def _respond(self, _request: Json) -> None:
         """A response in the GA event sequence; its words as text and/or audio transcript."""
+        if self.scripted_mcp_approval is not None and self._last_output is None:
+            label, name, arguments = self.scripted_mcp_approval
+            self.scripted_mcp_approval = None
+            await self._ask_mcp_approval(label, name, arguments)
+            return
         if self.scripted_calls and self._last_output is None:
             await self._call_tools(self.scripted_calls.pop(0))
             return
@@ -442,6 +452,27 @@ class FakeCall:
             "id": response_id, "object": "realtime.response", "status": "completed",
             "output": done_items, "usage": {"total_tokens": 30, "input_tokens": 20,
                                             "output_tokens": 10}}})
+
+    async def _ask_mcp_approval(self, label: str, name: str, arguments: str) -> None:
+        response_id = new_id("resp")
+        item = {"id": new_id("mcpr"), "object": "realtime.item",
+                "type": "mcp_approval_request", "server_label": label, "name": name,
+                "arguments": arguments}
+        self.send({"type": "response.created", "response": {
+            "id": response_id, "object": "realtime.response", "status": "in_progress",
+            "output": []}})
+        self.send({"type": "response.output_item.added", "response_id": response_id,
+                   "output_index": 0, "item": item})
+        previous, self._last_item_id = self._last_item_id, item["id"]
+        self.send({"type": "conversation.item.added", "previous_item_id": previous,
+                   "item": item})
+        self.send({"type": "response.output_item.done", "response_id": response_id,
+                   "output_index": 0, "item": item})
+        self.send({"type": "conversation.item.done", "previous_item_id": previous,
+                   "item": item})
+        self.send({"type": "response.done", "response": {
+            "id": response_id, "object": "realtime.response", "status": "completed",
+            "output": [item]}})
 
     async def _stream_words(self, stream: str, text: str, ids: Json) -> Json:
         if stream == "audio":

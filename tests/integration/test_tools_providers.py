@@ -60,3 +60,29 @@ async def test_a_scripted_call_runs_and_one_response_create_follows(
     last_output = max(i for i, e in enumerate(received)
                       if e.get("type") == "conversation.item.create")
     assert creates[1] > last_output  # only after every output
+
+
+async def test_openai_remote_mcp_is_declared_and_its_approval_request_answered(
+    openai_fake: OpenAIFake, provider_calls: CallFactory
+) -> None:
+    remote = {"type": "mcp", "server_label": "docs", "server_url": "https://mcp.example.org",
+              "require_approval": "always"}
+    profile = get_profile("openai")
+    cfg = replace(default_config(profile), tools=(remote,))
+    w = provider_calls.make(openai_fake, "openai", config=cfg)
+    tools = ToolCalls(ToolRegistry(), FlagApprover({"search_docs"}))
+    tools.attach(w.call)
+    await w.call.connect()
+    openai_fake.last_call.scripted_mcp_approval = ("docs", "search_docs", '{"q": "tools"}')
+    assert openai_fake.last_call.session["tools"] == [remote]
+    w.call.send_text("search the docs")
+    await until(lambda: any("approved" in text for _r, text in w.transcript()),
+                "the reply after the approval")
+    received = openai_fake.last_call.received
+    (answer,) = [e["item"] for e in received if e.get("type") == "conversation.item.create"
+                 and e["item"]["type"] == "mcp_approval_response"]
+    request = next(e["item"] for e in openai_fake.last_call.sent
+                   if e.get("type") == "response.output_item.done")
+    assert answer == {"type": "mcp_approval_response",
+                      "approval_request_id": request["id"], "approve": True}
+    assert [e.get("type") for e in received].count("response.create") == 2

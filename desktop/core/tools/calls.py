@@ -43,6 +43,7 @@ from desktop.core.tools.approval import (
     ask_in_time,
 )
 from desktop.core.tools.registry import Policy, Tool, ToolError, ToolRegistry, ToolResult
+from desktop.core.tools.remote_mcp import RemoteMcpApprovals
 
 if TYPE_CHECKING:
     from desktop.core.call.engine import RealtimeCall
@@ -153,6 +154,9 @@ class ToolCalls:
         self._call: RealtimeCall | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._running: tuple[str, ...] = ()
+        self._remote = RemoteMcpApprovals(
+            approver, self.memory, lambda: self._call, approval_timeout, self.notice.emit
+        )
 
     # -- the call that carries the conversation -------------------------------------------
 
@@ -190,6 +194,7 @@ class ToolCalls:
 
         No response.create follows: the user's turn brings the next response.
         """
+        self._remote.cancel_all()
         cancelled = 0
         for batch in list(self._batches.values()):
             pending = [r for r in batch.runs if not r.finished]
@@ -213,6 +218,7 @@ class ToolCalls:
     # -- server events --------------------------------------------------------------------
 
     def on_event(self, event: ServerEvent) -> None:
+        self._remote.on_event(event)
         if isinstance(event, OutputItemAdded) and event.item.type == "function_call":
             if event.item.call_id and event.item.name:
                 self._names[event.item.call_id] = event.item.name
