@@ -178,3 +178,21 @@ def test_tool_settings_survive_a_round_trip_and_bad_values_reset() -> None:
     assert loaded.tools.mcp_servers == {"files": {"command": "x"}}
     _, problems = AppSettings.from_dict({"tools": {"always_allowed": [1, 2], "enabled": "yes"}})
     assert len(problems) == 2
+
+
+def test_a_remote_mcp_call_shows_in_the_transcript_with_its_result() -> None:
+    from desktop.core.conversation.model import Conversation
+    from desktop.core.events.server import parse_server_event
+
+    conversation = Conversation()
+    item = {"id": "mcp_1", "type": "mcp_call", "server_label": "docs", "name": "search",
+            "arguments": '{"q": "x"}', "output": None}
+    conversation.apply(parse_server_event(
+        {"type": "conversation.item.added", "event_id": "e1", "item": item}))
+    conversation.apply(parse_server_event({
+        "type": "conversation.item.done", "event_id": "e2",
+        "item": {**item, "status": "completed", "output": "3 results"}}))
+    (turn,) = conversation.items
+    assert (turn.kind, turn.name, turn.output, turn.tool_status) == (
+        "function_call", "docs:search", "3 results", "ok")
+    assert "docs:search" in conversation.to_markdown()

@@ -60,7 +60,9 @@ _AssistantTextEvent = (
 # Once a turn is interrupted, cancelled or failed, later events (a final transcript, a
 # "completed" item) must not make it look complete again.
 _STICKY: frozenset[str] = frozenset({"interrupted", "cancelled", "failed"})
-_KINDS: frozenset[str] = frozenset({"message", "function_call", "function_call_output"})
+_KINDS: frozenset[str] = frozenset(
+    {"message", "function_call", "function_call_output", "mcp_call"}
+)
 _MESSAGE_ROLES: frozenset[str] = frozenset({"user", "assistant", "system"})
 
 
@@ -306,7 +308,19 @@ class Conversation:
 
     def _fill_from_item(self, turn: Turn, item: Item, *, done: bool) -> None:
         turn.kind = item.type  # type: ignore[assignment]  # checked against _KINDS
-        if item.type == "function_call":
+        if item.type == "mcp_call":
+            # A remote MCP tool the provider ran: shown like a function call with its result.
+            turn.kind = "function_call"
+            turn.role = "assistant"
+            turn.name = f"{item.server_label}:{item.name}" if item.server_label else item.name
+            turn.arguments = item.arguments or turn.arguments
+            turn.tool_source = item.server_label
+            if item.output is not None:
+                turn.output = item.output
+                turn.tool_status = "ok"
+            if _item_finished(item, done=done):
+                self._set_status(turn, "completed", touch=False)
+        elif item.type == "function_call":
             turn.role = "assistant"
             turn.call_id = item.call_id or turn.call_id
             turn.name = item.name or turn.name
