@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]  # no stubs installed
 
 from desktop.core.events import client as ce
 from desktop.core.events.server import (
@@ -296,7 +296,7 @@ class ToolCalls:
             return RunStatus.INVALID, error_output(sentence), sentence
         try:
             args = json.loads(run.arguments) if run.arguments.strip() else {}
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             sentence = f"The arguments for {tool.name} were not valid JSON ({exc.msg})."
             return RunStatus.INVALID, error_output(sentence), sentence
         if not isinstance(args, dict):
