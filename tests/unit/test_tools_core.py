@@ -196,3 +196,51 @@ def test_a_remote_mcp_call_shows_in_the_transcript_with_its_result() -> None:
     assert (turn.kind, turn.name, turn.output, turn.tool_status) == (
         "function_call", "docs:search", "3 results", "ok")
     assert "docs:search" in conversation.to_markdown()
+
+
+def test_settings_decide_which_tools_and_servers_there_are(tmp_path: Path) -> None:
+    from desktop.core.settings.schema import ToolSettings
+    from desktop.core.tools.setup import registry_from_settings, servers_from_settings
+
+    settings = ToolSettings(disabled_builtins=["open_url"], folder=str(tmp_path),
+                            mcp_servers={"a": {"command": "x"},
+                                         "b": {"command": "y", "disabled": True}})
+    names = [d["name"] for d in registry_from_settings(settings, DesktopHooks()).declarations()]
+    assert "open_url" not in names and "list_files" in names
+    assert [s.name for s in servers_from_settings(settings)[0]] == ["a"]
+    off = ToolSettings(enabled=False, mcp_servers={"a": {"command": "x"}})
+    assert registry_from_settings(off, DesktopHooks()).all() == []
+    assert servers_from_settings(off) == ([], [])
+
+
+async def test_the_user_speaking_stops_a_running_tool() -> None:
+    from desktop.core.events.server import parse_server_event
+    from desktop.core.tools.calls import RunStatus, ToolCalls, ToolRun
+    from desktop.core.tools.registry import Policy, Tool
+
+    async def slow(_args: dict[str, object]) -> str:
+        await asyncio.sleep(30)
+        return "late"
+
+    registry = ToolRegistry()
+    registry.add(Tool("slow_tool", "Slow.", {}, slow, Policy.ALLOW))
+    calls = ToolCalls(registry, FlagApprover("all"))
+    finished: list[ToolRun] = []
+    calls.finished.connect(finished.append)
+    calls.on_event(parse_server_event({
+        "type": "response.function_call_arguments.done", "event_id": "e", "response_id": "r",
+        "item_id": "i", "call_id": "c1", "name": "slow_tool", "arguments": "{}"}))
+    await asyncio.sleep(0.05)
+    assert calls.running == ("slow_tool",)
+    calls.on_event(parse_server_event({
+        "type": "input_audio_buffer.speech_started", "event_id": "e2", "audio_start_ms": 10,
+        "item_id": "u1"}))
+    assert finished[0].status is RunStatus.CANCELLED and calls.running == ()
+    assert "started speaking" in (finished[0].output or "")
+    # The same call id again does not run it twice.
+    notices: list[str] = []
+    calls.notice.connect(notices.append)
+    calls.on_event(parse_server_event({
+        "type": "response.function_call_arguments.done", "event_id": "e3", "response_id": "r",
+        "item_id": "i", "call_id": "c1", "name": "slow_tool", "arguments": "{}"}))
+    assert calls.running == () and "twice" in notices[0]
