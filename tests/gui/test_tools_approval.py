@@ -105,3 +105,25 @@ def test_escape_and_closing_deny(gui, qtbot) -> None:
     assert decisions == [Decision.DENY]
     assert "Talkline" in dialog.heading.text()
     gui.run(asyncio.sleep(0))
+
+
+def test_the_transcript_shows_a_tool_result_on_its_call() -> None:
+    from desktop.core.conversation.model import Turn
+    from desktop.ui.widgets.transcript_view import LINE_SEPARATOR, body_text
+
+    turn = Turn(item_id="i1", kind="function_call", name="get_current_time", arguments="{}",
+                output='{"time": "16:40"}', tool_status="ok", tool_duration_ms=2.4)
+    call, result = body_text(turn).split(LINE_SEPARATOR)
+    assert call == "get_current_time({})"
+    assert result == '→ ok, 2 ms: {"time": "16:40"}'
+    turn.tool_status, turn.tool_error = "denied", "The user declined this action."
+    assert body_text(turn).endswith("denied, 2 ms: The user declined this action.")
+
+
+def test_the_clipboard_tools_use_the_system_clipboard_through_qt(gui) -> None:
+    from desktop.core.tools.builtin import DesktopHooks, builtin_tools
+    from desktop.ui.tools.clipboard import QtClipboard
+
+    tools = {t.name: t for t in builtin_tools(DesktopHooks(clipboard=QtClipboard()))}
+    gui.run(tools["copy_to_clipboard"].runner({"text": "from the assistant"}))
+    assert gui.run(tools["read_clipboard"].runner({})) == {"text": "from the assistant"}
