@@ -263,8 +263,8 @@ async def test_an_output_finished_during_a_reconnect_is_delivered_on_the_next_ca
     await until(lambda: bool(finished))
     cfg = replace(default_config(LOCAL), tools=tuple(registry.declarations()))
     second = RealtimeCall(LOCAL.with_base_url(server.base_url), cfg)
+    tools.attach(second)  # before connecting, as a reconnect does: delivered once connected
     await second.connect()
-    tools.attach(second)
     await until(lambda: bool(outputs(server)))
     assert outputs(server)[0]["output"] == "finished while away"
     await until(lambda: len(sent(server, "response.create")) == 1)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema  # type: ignore[import-untyped]  # no stubs installed
 
+from desktop.core.call.state import CallState, CallStatus
 from desktop.core.events import client as ce
 from desktop.core.events.server import (
     FunctionCallArgumentsDone,
@@ -152,7 +153,7 @@ class ToolCalls:
         self._batches: dict[str | None, _Batch] = {}
         self._names: dict[str, str] = {}  # call_id → name, from output_item.added
         self._call: RealtimeCall | None = None
-        self._unsubscribe: Callable[[], None] | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
         self._running: tuple[str, ...] = ()
         self._remote = RemoteMcpApprovals(
             approver, self.memory, lambda: self._call, approval_timeout, self.notice.emit
@@ -161,28 +162,43 @@ class ToolCalls:
     # -- the call that carries the conversation -------------------------------------------
 
     def attach(self, call: RealtimeCall) -> None:
-        """Listen to ``call``; deliver outputs that waited and answer batches left open."""
+        """Listen to ``call``; deliver outputs that waited and answer batches left open
+        (now if it is connected, else as soon as it is)."""
         self.detach()
         self._call = call
-        self._unsubscribe = call.event_received.connect(self.on_event)
+        self._unsubscribe = [
+            call.event_received.connect(self.on_event),
+            call.status_changed.connect(self._on_status),
+        ]
         for batch in self._batches.values():
             # The response of an earlier call cannot finish now: it is over.
             batch.response_done = True
+        self._flush()
+
+    def _on_status(self, status: CallStatus) -> None:
+        if status.state is CallState.CONNECTED:
+            self._flush()
+
+    def _flush(self) -> None:
+        call = self._call
+        if call is None:
+            return
         for run in self.runs.values():
             if run.finished and not run.delivered:
                 self._deliver(run)
-                call.conversation.attach_tool_result(
-                    run.call_id, output=run.output, status=run.status.value if run.status
-                    else "", error=run.error, duration_ms=run.duration_ms,
-                    source=run.source or None,
-                )
+                if run.delivered:
+                    call.conversation.attach_tool_result(
+                        run.call_id, output=run.output,
+                        status=run.status.value if run.status else "", error=run.error,
+                        duration_ms=run.duration_ms, source=run.source or None,
+                    )
         for batch in list(self._batches.values()):
             self._maybe_answer(batch)
 
     def detach(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-        self._unsubscribe = None
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
         self._call = None
 
     @property
