@@ -80,10 +80,20 @@ def assistant_said(call: RealtimeCall) -> list[str]:
 
 async def test_the_time_is_asked_run_and_said_back_with_one_response_create(server) -> None:
     call, tools, finished, _ = await start(server, registry_with())
+    seen: list[str] = []
+    call.event_received.connect(lambda e: seen.append(e.type))
     call.send_text("What time is it?")
     await until(lambda: any("The tool returned" in t for t in assistant_said(call)))
     (run,) = finished
     assert run.name == "get_current_time" and run.status is RunStatus.OK
+    # The local server calls it like a model: the event sequence of PROVIDERS.md.
+    first = seen.index("response.created", seen.index("conversation.item.done"))
+    assert seen[first:first + 9] == [
+        "response.created", "conversation.item.added", "response.output_item.added",
+        "response.function_call_arguments.delta", "response.function_call_arguments.delta",
+        "response.function_call_arguments.done", "response.output_item.done",
+        "conversation.item.done", "response.done",
+    ]
     (output,) = outputs(server)
     assert output["call_id"] == run.call_id
     assert "iso8601" in json.loads(output["output"])
