@@ -19,13 +19,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     sub = parser.add_subparsers(dest="command")
 
-    from desktop.cli import call, history, keys, selftest, serve
+    from desktop.cli import call, history, keys, selftest, serve, tooling
 
     selftest.add_argument(parser)
     call.add_parser(sub)
     keys.add_parser(sub)
     history.add_parser(sub)
     serve.add_parser(sub)
+    tooling.add_parser(sub)
     return parser
 
 

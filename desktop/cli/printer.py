@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from desktop.core.conversation.model import TurnChange
     from desktop.core.events.client import ClientEvent
     from desktop.core.events.server import ServerEvent
+    from desktop.core.tools.calls import ToolRun
 
 
 def json_line(data: dict[str, Any]) -> str:
@@ -128,6 +129,25 @@ class Printer:
             self._emit("notice", text=scrub(text))
         else:
             self._write(f"note: {for_people(text)}", to_err=True)
+
+    def tool_call(self, run: ToolRun) -> None:
+        if self.json_mode:
+            self._emit("tool_call", name=run.name, call_id=run.call_id,
+                       arguments=run.arguments, source=run.source or None)
+        else:
+            print(f"tool: {run.name}({run.arguments})", file=sys.stderr, flush=True)
+
+    def tool_result(self, run: ToolRun) -> None:
+        status = run.status.value if run.status else "running"
+        if self.json_mode:
+            self._emit("tool_result", name=run.name, call_id=run.call_id,
+                       arguments=run.arguments, status=status,
+                       output=run.output if run.error is None else None, error=run.error,
+                       duration_ms=None if run.duration_ms is None else round(run.duration_ms, 1))
+        else:
+            took = f" in {run.duration_ms:.0f} ms" if run.duration_ms is not None else ""
+            what = run.error or (run.output or "")[:200]
+            print(f"tool: {run.name} {status}{took}: {what}", file=sys.stderr, flush=True)
 
     def timings(self, call: RealtimeCall) -> None:
         if self.json_mode:

@@ -6,7 +6,9 @@ It is honest about what it is: it plays back what it heard and repeats what was 
 from __future__ import annotations
 
 import copy
+import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -350,6 +352,10 @@ class EchoAssistant:
                 text = (f"I heard {seconds:.1f} seconds of audio. I'm the local echo "
                         "assistant: switch the output to audio to hear it played back.")
         else:
+            calls = _tool_calls(latest, self.session)
+            if calls:
+                return ReplyPlan(modality=modality, text="", calls=calls,
+                                 in_conversation=in_conversation, metadata=metadata)
             text = _reply_text(latest)
             if modality == "audio":
                 audio = soft_chime()
@@ -358,6 +364,42 @@ class EchoAssistant:
 
     async def aclose(self) -> None:
         await self.responses.aclose()
+
+
+_ASKS_TIME = re.compile(r"\bwhat time\b|\btime is it\b|\bthe time\b|\bwhat day\b", re.I)
+
+
+def _tool_calls(latest: Json | None, session: Json) -> tuple[tuple[str, str], ...]:
+    """Like a model would: call the declared tools the typed text names, in its order.
+
+    A JSON object right after a name is that call's arguments (taken as typed, so tests can
+    send broken ones); asking the time calls ``get_current_time`` when it is declared.
+    """
+    if latest is None or latest.get("role") != "user" or session.get("tool_choice") == "none":
+        return ()
+    typed = " ".join(str(part.get("text", "")) for part in latest.get("content") or []
+                     if part.get("type") == "input_text")
+    declared = [str(t.get("name")) for t in session.get("tools") or []
+                if isinstance(t, dict) and t.get("type") == "function" and t.get("name")]
+    found: list[tuple[int, str, str]] = []
+    for name in declared:
+        for match in re.finditer(rf"(?<![A-Za-z0-9_-]){re.escape(name)}(?![A-Za-z0-9_-])",
+                                 typed):
+            found.append((match.start(), name, _arguments_after(typed[match.end():])))
+    if not found and "get_current_time" in declared and _ASKS_TIME.search(typed):
+        found.append((0, "get_current_time", "{}"))
+    return tuple((name, args) for _pos, name, args in sorted(found))
+
+
+def _arguments_after(rest: str) -> str:
+    rest = rest.lstrip()
+    if not rest.startswith("{"):
+        return "{}"
+    try:
+        _obj, end = json.JSONDecoder().raw_decode(rest)
+    except ValueError:
+        end = rest.find("}") + 1 or len(rest)
+    return rest[:end]
 
 
 def _reply_text(latest: Json | None) -> str:

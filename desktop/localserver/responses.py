@@ -32,6 +32,8 @@ class ReplyPlan:
     audio: Int16Array | None = None
     in_conversation: bool = True
     metadata: Json | None = None
+    # Function calls instead of words: (name, arguments JSON text), one output item each.
+    calls: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(eq=False)
@@ -43,6 +45,7 @@ class ActiveResponse:
     task: asyncio.Task[None] | None = None
     playback: Playback | None = None
     finished: bool = False
+    call_items: list[Json] = field(default_factory=list)  # function_call output items
 
     @property
     def part_type(self) -> str:
@@ -68,6 +71,12 @@ def usage(input_tokens: tuple[int, int], output_text: int, output_audio: int) ->
         },
         "output_token_details": {"text_tokens": output_text, "audio_tokens": output_audio},
     }
+
+
+def _halves(text: str) -> list[str]:
+    """Arguments arrive in pieces, as a model streams them."""
+    middle = len(text) // 2
+    return [part for part in (text[:middle], text[middle:]) if part] or [""]
 
 
 def word_chunks(text: str) -> list[str]:
@@ -164,7 +173,8 @@ class ResponseRunner:
             "id": resp.id,
             "status": status,
             "status_details": details,
-            "output": [] if status == "in_progress" else [copy.deepcopy(resp.item)],
+            "output": [] if status == "in_progress" else copy.deepcopy(
+                resp.call_items or [resp.item]),
             "conversation_id": self._conversation.id if resp.plan.in_conversation else None,
             "output_modalities": [resp.plan.modality],
             "max_output_tokens": session.get("max_output_tokens", "inf"),
@@ -197,6 +207,9 @@ class ResponseRunner:
         emit = self._emit
         emit({"type": "response.created", "response": self._response(resp, "in_progress", None,
                                                                       None)})
+        if plan.calls:
+            await self._run_calls(resp)
+            return
         if plan.in_conversation:
             before = self._conversation.add(resp.item)
             emit({"type": "conversation.item.added", "previous_item_id": before,
@@ -222,6 +235,41 @@ class ResponseRunner:
             else:  # no audio m-line in the offer: nobody pulls the track, keep the timing
                 await asyncio.sleep(plan.audio.size / RATE)
         self._finish(resp)
+
+    async def _run_calls(self, resp: ActiveResponse) -> None:
+        """A response that calls tools, in the event order of shared/PROVIDERS.md."""
+        emit = self._emit
+        for index, (name, arguments) in enumerate(resp.plan.calls):
+            item: Json = {"id": new_id("item"), "object": "realtime.item",
+                          "type": "function_call", "status": "in_progress", "name": name,
+                          "call_id": new_id("call"), "arguments": ""}
+            resp.call_items.append(item)
+            before = None
+            if resp.plan.in_conversation:
+                before = self._conversation.add(item)
+                emit({"type": "conversation.item.added", "previous_item_id": before,
+                      "item": copy.deepcopy(item)})
+            emit({"type": "response.output_item.added", "response_id": resp.id,
+                  "output_index": index, "item": copy.deepcopy(item)})
+            ids = {"response_id": resp.id, "item_id": item["id"], "output_index": index,
+                   "call_id": item["call_id"]}
+            for chunk in _halves(arguments):
+                emit({"type": "response.function_call_arguments.delta", **ids, "delta": chunk})
+                await asyncio.sleep(DELTA_GAP_S)
+            item["arguments"] = arguments
+            item["status"] = "completed"
+            emit({"type": "response.function_call_arguments.done", **ids, "name": name,
+                  "arguments": arguments})
+            emit({"type": "response.output_item.done", "response_id": resp.id,
+                  "output_index": index, "item": copy.deepcopy(item)})
+            if resp.plan.in_conversation:
+                emit({"type": "conversation.item.done", "previous_item_id": before,
+                      "item": copy.deepcopy(item)})
+        resp.finished = True
+        self.active = None
+        out_tokens = sum(text_tokens(a) for _n, a in resp.plan.calls)
+        emit({"type": "response.done", "response": self._response(
+            resp, "completed", None, usage(resp.input_tokens, out_tokens, 0))})
 
     def _finish(self, resp: ActiveResponse) -> None:
         if resp.finished:

@@ -12,6 +12,7 @@ the person's notice appears once and nothing they had is lost.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import shutil
@@ -24,6 +25,7 @@ from PySide6.QtCore import QSettings
 
 from desktop.core.profiles import BUILTIN_PROFILES
 from desktop.core.settings import AppSettings, AudioSettings, ProviderSettings
+from desktop.core.settings.schema import ToolSettings
 
 log = logging.getLogger("talkline.settings")
 
@@ -32,12 +34,15 @@ APPLICATION = "Talkline"
 VERSION_KEY = "settings_version"
 VERSION = 1
 
-_TOP_FIELDS = {f.name: f for f in fields(AppSettings) if f.name not in ("providers", "audio")}
+_GROUPS = ("providers", "audio", "tools")
+_TOP_FIELDS = {f.name: f for f in fields(AppSettings) if f.name not in _GROUPS}
 _APP_DEFAULTS = AppSettings()
 _AUDIO_DEFAULTS = AudioSettings()
 _AUDIO_FIELDS = {f.name for f in fields(AudioSettings)}
 _PROVIDER_DEFAULTS = ProviderSettings()
 _PROVIDER_FIELDS = {f.name for f in fields(ProviderSettings)}
+_TOOL_DEFAULTS = ToolSettings()
+_TOOL_FIELDS = {f.name for f in fields(ToolSettings)}
 _INVALID = object()  # a stored value its field's type cannot hold
 
 
@@ -131,7 +136,7 @@ def _read(qs: QSettings) -> tuple[dict[str, Any], list[str]]:
         parts = key.split("/")
         default = _default_for(parts)
         if default is _INVALID:
-            if parts[0] in ("audio", "providers"):
+            if parts[0] in _GROUPS:
                 problems.append(f"{key}: not a Talkline setting; ignored.")
             continue  # anything else belongs to another part of the window (geometry, ...)
         raw = qs.value(key)
@@ -152,6 +157,8 @@ def _default_for(parts: list[str]) -> object:
         return getattr(_APP_DEFAULTS, parts[0])
     if len(parts) == 2 and parts[0] == "audio" and parts[1] in _AUDIO_FIELDS:
         return getattr(_AUDIO_DEFAULTS, parts[1])
+    if len(parts) == 2 and parts[0] == "tools" and parts[1] in _TOOL_FIELDS:
+        return getattr(_TOOL_DEFAULTS, parts[1])
     if (
         len(parts) == 3 and parts[0] == "providers" and parts[1] in BUILTIN_PROFILES
         and parts[2] in _PROVIDER_FIELDS
@@ -185,6 +192,13 @@ def _decode(raw: object, default: object) -> object:
         except ValueError:
             return _INVALID
         return number if math.isfinite(number) else _INVALID
+    if isinstance(default, list | dict):
+        # Lists and mappings (tool names, MCP servers) are stored as JSON text.
+        try:
+            value = json.loads(raw) if isinstance(raw, str) else _INVALID
+        except ValueError:
+            return _INVALID
+        return value if isinstance(value, type(default)) else _INVALID
     if isinstance(default, str):
         if isinstance(raw, str):
             return raw
@@ -204,6 +218,8 @@ def _write(qs: QSettings, data: dict[str, Any]) -> None:
         qs.setValue(name, _encode(data[name]))
     for name, value in data["audio"].items():
         qs.setValue(f"audio/{name}", _encode(value))
+    for name, value in data["tools"].items():
+        qs.setValue(f"tools/{name}", _encode(value))
     for pid, values in data["providers"].items():
         for name, value in values.items():
             qs.setValue(f"providers/{pid}/{name}", _encode(value))
@@ -211,11 +227,13 @@ def _write(qs: QSettings, data: dict[str, Any]) -> None:
 
 def _encode(value: object) -> object:
     # None as "" (not Qt's @Invalid()): the file stays plain and hand-editable.
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
     return "" if value is None else value
 
 
 def _discard_ours(qs: QSettings) -> None:
-    for name in (VERSION_KEY, *_TOP_FIELDS, "audio", "providers"):
+    for name in (VERSION_KEY, *_TOP_FIELDS, *_GROUPS):
         qs.remove(name)
 
 

@@ -114,6 +114,13 @@ class FakeCall:
         self._last_item_id: str | None = None
         self._last_user_text = ""
         self.audio_sent = False  # output audio has started at least once
+        # Knob: each entry answers one response.create (after user input) with function
+        # calls, (name, arguments JSON text) each, instead of words.
+        self.scripted_calls: list[list[tuple[str, str]]] = []
+        self._last_output: str | None = None  # the newest function_call_output received
+        # Knob: the next response asks to approve a remote MCP tool (server_label, name,
+        # arguments JSON), as OpenAI does for {"type": "mcp", "require_approval": ...}.
+        self.scripted_mcp_approval: tuple[str, str, str] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._changed = asyncio.Condition()
         # Called once the client's channel is open (rtAV's fake streams JPEG frames from here).
@@ -296,6 +303,12 @@ class FakeCall:
             self._error(SessionProblem("Missing 'item'.", "missing_required", "item"), None)
             return
         item = {"id": item.get("id") or new_id("item"), "status": "completed", **item}
+        if item.get("type") == "function_call_output":
+            self._last_output = str(item.get("output"))
+        elif item.get("type") == "mcp_approval_response":
+            self._last_output = "approved" if item.get("approve") else "not approved"
+        else:
+            self._last_output = None
         for part in item.get("content") or []:
             if isinstance(part, dict) and isinstance(part.get("text"), str):
                 self._last_user_text = part["text"]
@@ -304,11 +317,21 @@ class FakeCall:
         self.send({"type": "conversation.item.done", "previous_item_id": previous, "item": item})
 
     def reply_text(self) -> str:
+        if self._last_output is not None:
+            return f"The tool returned: {self._last_output[:200]}"
         said = self._last_user_text.strip()
         return f"You said: {said}" if said else "Hello from the test server."
 
     async def _respond(self, _request: Json) -> None:
         """A response in the GA event sequence; its words as text and/or audio transcript."""
+        if self.scripted_mcp_approval is not None and self._last_output is None:
+            label, name, arguments = self.scripted_mcp_approval
+            self.scripted_mcp_approval = None
+            await self._ask_mcp_approval(label, name, arguments)
+            return
+        if self.scripted_calls and self._last_output is None:
+            await self._call_tools(self.scripted_calls.pop(0))
+            return
         modalities = self.session.get(self.dialect.modalities_field)
         if not isinstance(modalities, list) or not modalities:
             modalities = list(self.dialect.default_modalities)
@@ -392,6 +415,64 @@ class FakeCall:
                 },
             }
         )
+
+    async def _call_tools(self, calls: list[tuple[str, str]]) -> None:
+        """A response made of function calls (PROVIDERS.md "Function calls"), no words."""
+        response_id = new_id("resp")
+        self.send({"type": "response.created", "response": {
+            "id": response_id, "object": "realtime.response", "status": "in_progress",
+            "output": []}})
+        done_items = []
+        for index, (name, arguments) in enumerate(calls):
+            item_id, call_id = new_id("item"), new_id("call")
+            item = {"id": item_id, "object": "realtime.item", "type": "function_call",
+                    "status": "in_progress", "name": name, "call_id": call_id,
+                    "arguments": ""}
+            previous, self._last_item_id = self._last_item_id, item_id
+            self.send({"type": "response.output_item.added", "response_id": response_id,
+                       "output_index": index, "item": item})
+            self.send({"type": "conversation.item.added", "previous_item_id": previous,
+                       "item": item})
+            ids = {"response_id": response_id, "item_id": item_id, "output_index": index,
+                   "call_id": call_id}
+            half = len(arguments) // 2
+            for delta in (arguments[:half], arguments[half:]):
+                self.send({"type": "response.function_call_arguments.delta", **ids,
+                           "delta": delta})
+                await asyncio.sleep(0)
+            self.send({"type": "response.function_call_arguments.done", **ids, "name": name,
+                       "arguments": arguments})
+            done = {**item, "status": "completed", "arguments": arguments}
+            self.send({"type": "response.output_item.done", "response_id": response_id,
+                       "output_index": index, "item": done})
+            self.send({"type": "conversation.item.done", "previous_item_id": previous,
+                       "item": done})
+            done_items.append(done)
+        self.send({"type": "response.done", "response": {
+            "id": response_id, "object": "realtime.response", "status": "completed",
+            "output": done_items, "usage": {"total_tokens": 30, "input_tokens": 20,
+                                            "output_tokens": 10}}})
+
+    async def _ask_mcp_approval(self, label: str, name: str, arguments: str) -> None:
+        response_id = new_id("resp")
+        item = {"id": new_id("mcpr"), "object": "realtime.item",
+                "type": "mcp_approval_request", "server_label": label, "name": name,
+                "arguments": arguments}
+        self.send({"type": "response.created", "response": {
+            "id": response_id, "object": "realtime.response", "status": "in_progress",
+            "output": []}})
+        self.send({"type": "response.output_item.added", "response_id": response_id,
+                   "output_index": 0, "item": item})
+        previous, self._last_item_id = self._last_item_id, item["id"]
+        self.send({"type": "conversation.item.added", "previous_item_id": previous,
+                   "item": item})
+        self.send({"type": "response.output_item.done", "response_id": response_id,
+                   "output_index": 0, "item": item})
+        self.send({"type": "conversation.item.done", "previous_item_id": previous,
+                   "item": item})
+        self.send({"type": "response.done", "response": {
+            "id": response_id, "object": "realtime.response", "status": "completed",
+            "output": [item]}})
 
     async def _stream_words(self, stream: str, text: str, ids: Json) -> Json:
         if stream == "audio":

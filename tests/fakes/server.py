@@ -110,6 +110,8 @@ class FakeProvider:
         self.answer_html = False
         self.channel_mode = ChannelMode.NORMAL
         self.tone = True
+        # Knob: responses that call tools, handed to each new call (see FakeCall).
+        self.scripted_calls: list[list[tuple[str, str]]] = []
         self.issued_secrets: dict[str, Json] = {}  # client secret → the session it was minted for
         self._release = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -182,6 +184,7 @@ class FakeProvider:
             mode=self.channel_mode,
             tone=self.tone,
         )
+        call.scripted_calls = [list(batch) for batch in self.scripted_calls]
         self.calls[call.id] = call
         return call
 

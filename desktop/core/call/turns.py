@@ -26,6 +26,9 @@ log = logging.getLogger("talkline.turns")
 MIN_PTT_SECONDS = 0.150
 # Keep the microphone open briefly after release: the last syllable is still in flight.
 PTT_TAIL_SECONDS = 0.120
+# A response.create counts as in flight until response.created (or this long, should the
+# server refuse it): two requests in one moment (typed text and tool outputs) make one.
+REQUEST_ANSWER_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class TurnController:
         self._held_since: float | None = None
         self._user_muted = False
         self._pending_response = False
+        self._requested_at: float | None = None
         self._release_task: asyncio.Task[None] | None = None
         self._in_tail = False
         self.changed: Emitter[TurnState] = Emitter()
@@ -62,6 +66,7 @@ class TurnController:
     # -- what the server tells us ---------------------------------------------------------
 
     def on_response_created(self, response_id: str | None) -> None:
+        self._requested_at = None
         self._in_flight = True
         self._response_id = response_id
         self._publish()
@@ -72,7 +77,7 @@ class TurnController:
             self._response_id = None
         if self._pending_response and not self._in_flight:
             self._pending_response = False
-            self._send(ce.response_create())
+            self._send_create()
         self._publish()
 
     def on_speaking(self, speaking: bool) -> None:
@@ -114,10 +119,18 @@ class TurnController:
 
     def request_response(self) -> None:
         """response.create now, or as soon as the response in flight is done."""
-        if self._in_flight:
+        if self._in_flight or self._requested():
             self._pending_response = True
         else:
-            self._send(ce.response_create())
+            self._send_create()
+
+    def _requested(self) -> bool:
+        at = self._requested_at
+        return at is not None and time.monotonic() - at < REQUEST_ANSWER_SECONDS
+
+    def _send_create(self) -> None:
+        self._requested_at = time.monotonic()
+        self._send(ce.response_create())
 
     def ptt_press(self) -> None:
         if self._held_since is not None:

@@ -39,7 +39,12 @@ def _turn_markdown(turn: Turn, tz: tzinfo | None) -> str:
     mark = f" *{_MARKS[turn.status]}*" if turn.status in _MARKS else ""
     if turn.kind == "function_call":
         call = f"{turn.name or 'tool'}({turn.arguments or ''})"
-        return f"**Tool call** ({stamp}): {_code(call)}{mark}"
+        result = ""
+        if turn.tool_status is not None:
+            took = f", {turn.tool_duration_ms:.0f} ms" if turn.tool_duration_ms is not None else ""
+            what = turn.tool_error or turn.output or ""
+            result = f" → {turn.tool_status}{took}: {_code(what)}"
+        return f"**Tool call** ({stamp}): {_code(call)}{result}{mark}"
     if turn.kind == "function_call_output":
         return f"**Tool result** ({stamp}): {_code(turn.output or '')}{mark}"
     text = turn.text.strip()

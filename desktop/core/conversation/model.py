@@ -60,7 +60,9 @@ _AssistantTextEvent = (
 # Once a turn is interrupted, cancelled or failed, later events (a final transcript, a
 # "completed" item) must not make it look complete again.
 _STICKY: frozenset[str] = frozenset({"interrupted", "cancelled", "failed"})
-_KINDS: frozenset[str] = frozenset({"message", "function_call", "function_call_output"})
+_KINDS: frozenset[str] = frozenset(
+    {"message", "function_call", "function_call_output", "mcp_call"}
+)
 _MESSAGE_ROLES: frozenset[str] = frozenset({"user", "assistant", "system"})
 
 
@@ -93,6 +95,12 @@ class Turn:
     arguments: str | None = None
     output: str | None = None
     audio_seconds: float | None = None
+    # A function call Talkline ran: how it ended ("ok", "denied", ...), the sentence when it
+    # did not succeed, how long it took, and which tool source ("built-in", an MCP server).
+    tool_status: str | None = None
+    tool_error: str | None = None
+    tool_duration_ms: float | None = None
+    tool_source: str | None = None
     # Typed locally and not yet confirmed by the server's conversation.item.added.
     pending: bool = field(default=False, metadata={"wire": False})
 
@@ -253,6 +261,30 @@ class Conversation:
                 self._set_status(turn, "interrupted")
         self.begin_call()
 
+    def attach_tool_result(
+        self,
+        call_id: str,
+        *,
+        output: str | None,
+        status: str,
+        error: str | None = None,
+        duration_ms: float | None = None,
+        source: str | None = None,
+    ) -> Turn | None:
+        """Show a tool's result on its call's turn (transcript, exports, history)."""
+        turn = next(
+            (t for t in self.items if t.kind == "function_call" and t.call_id == call_id), None
+        )
+        if turn is None:
+            return None
+        turn.output = output
+        turn.tool_status = status
+        turn.tool_error = error
+        turn.tool_duration_ms = duration_ms
+        turn.tool_source = source
+        self._touch(turn)
+        return turn
+
     def mark_interrupted(self, response_id: str | None = None) -> None:
         """The user interrupted: mark ``response_id`` (default: the one speaking, else the
         one in flight, else the last unfinished assistant turn) as interrupted."""
@@ -349,7 +381,19 @@ class Conversation:
 
     def _fill_from_item(self, turn: Turn, item: Item, *, done: bool) -> None:
         turn.kind = item.type  # type: ignore[assignment]  # checked against _KINDS
-        if item.type == "function_call":
+        if item.type == "mcp_call":
+            # A remote MCP tool the provider ran: shown like a function call with its result.
+            turn.kind = "function_call"
+            turn.role = "assistant"
+            turn.name = f"{item.server_label}:{item.name}" if item.server_label else item.name
+            turn.arguments = item.arguments or turn.arguments
+            turn.tool_source = item.server_label
+            if item.output is not None:
+                turn.output = item.output
+                turn.tool_status = "ok"
+            if _item_finished(item, done=done):
+                self._set_status(turn, "completed", touch=False)
+        elif item.type == "function_call":
             turn.role = "assistant"
             turn.call_id = item.call_id or turn.call_id
             turn.name = item.name or turn.name

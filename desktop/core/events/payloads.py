@@ -50,6 +50,7 @@ class Item:
     name: str | None = None
     arguments: str | None = None
     output: str | None = None
+    server_label: str | None = None  # mcp_call / mcp_approval_request (remote MCP)
 
     @property
     def text(self) -> str:

@@ -48,6 +48,8 @@ OPENAI = ProviderProfile(
     key_help="Create a key at platform.openai.com → API keys.",
     max_session_seconds=60 * 60,
     voice_fixed_after_audio=True,
+    supports_tools=True,
+    supports_remote_mcp=True,
     description="OpenAI Realtime (gpt-realtime) over WebRTC.",
 )
 
@@ -77,6 +79,7 @@ INWORLD = ProviderProfile(
     env_var="INWORLD_API_KEY",
     key_help="Copy the Base64 API key from the Inworld portal.",
     allows_audio_and_text=True,
+    supports_tools=True,
     description="Inworld Realtime: any LLM with Inworld voices.",
 )
 
@@ -102,6 +105,7 @@ RTAV = ProviderProfile(
     default_voice="default",
     env_var="RTAV_API_KEY",
     key_help="Create a key (rtav_ak_…) in the rtAV dashboard.",
+    tools_unsupported_reason="rtAV's documentation does not describe function tools.",
     description="rtAV: voice plus a video avatar.",
 )
 
@@ -119,6 +123,7 @@ COMPATIBLE = ProviderProfile(
     key_help="The key of your endpoint (Azure deployment, self-hosted server, proxy).",
     max_session_seconds=60 * 60,  # the OpenAI dialect's limit, unless the server says more
     voice_fixed_after_audio=True,
+    supports_tools=True,
     description="Any server speaking the OpenAI Realtime API at your own base URL.",
 )
 
@@ -134,6 +139,7 @@ LOCAL = ProviderProfile(
     default_voice="alloy",
     transcription_models=("local",),
     requires_key=False,
+    supports_tools=True,
     description=(
         "A microphone-and-speaker check that runs on this computer: it plays back what "
         "you say. No key, no network."

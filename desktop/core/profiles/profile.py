@@ -90,6 +90,11 @@ class ProviderProfile:
     voice_fixed_after_audio: bool = False
     # True where output_modalities may hold audio and text together (Inworld).
     allows_audio_and_text: bool = False
+    # Function tools in session.tools / tool_choice; when False, Settings shows the reason.
+    supports_tools: bool = False
+    tools_unsupported_reason: str = ""
+    # Tools of type "mcp" that the provider itself runs (OpenAI's remote MCP servers).
+    supports_remote_mcp: bool = False
     description: str = ""
 
     def with_base_url(self, base_url: str | None) -> ProviderProfile:

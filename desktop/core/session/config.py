@@ -62,7 +62,10 @@ class SessionConfig:
     temperature: float | None = None  # Inworld only
     tts_model: str | None = None  # Inworld: audio.output.model
     max_output_tokens: int | str | None = None
-    tools: tuple[dict, ...] = ()
+    tools: tuple[dict, ...] = ()  # session.tools entries (type function, or mcp)
+    # "auto" | "none" | "required" | {"type": "function", "name"} | {"type": "mcp", ...};
+    # None sends "auto" whenever there are tools.
+    tool_choice: str | dict | None = None
     # rtAV avatar
     face: str | None = None
     driving: str | tuple[str, ...] | None = None

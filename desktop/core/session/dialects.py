@@ -40,9 +40,20 @@ def _ga_session(cfg: SessionConfig, profile: ProviderProfile) -> dict:
         session["temperature"] = cfg.temperature
     if cfg.max_output_tokens is not None:
         session["max_output_tokens"] = cfg.max_output_tokens
-    if cfg.tools:
-        session["tools"] = list(cfg.tools)
+    session.update(_tools(cfg, profile))
     return session
+
+
+def _tools(cfg: SessionConfig, profile: ProviderProfile) -> dict:
+    """tools + tool_choice, only for providers whose profile says they take them."""
+    if not profile.supports_tools:
+        return {}
+    tools = [
+        t for t in cfg.tools if t.get("type") != "mcp" or profile.supports_remote_mcp
+    ]
+    if not tools:
+        return {}
+    return {"tools": tools, "tool_choice": cfg.tool_choice or "auto"}
 
 
 def _flat_session(cfg: SessionConfig, profile: ProviderProfile) -> dict:
@@ -61,8 +72,7 @@ def _flat_session(cfg: SessionConfig, profile: ProviderProfile) -> dict:
     if cfg.driving:
         session["driving"] = cfg.driving if isinstance(cfg.driving, str) else list(cfg.driving)
     session["turn_detection"] = cfg.turn_detection.to_wire()
-    if cfg.tools:
-        session["tools"] = list(cfg.tools)
+    session.update(_tools(cfg, profile))
     return session
 
 

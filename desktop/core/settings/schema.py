@@ -56,12 +56,24 @@ class AudioSettings:
 
 
 @dataclass
+class ToolSettings:
+    enabled: bool = True  # offer tools to the model at all
+    disabled_builtins: list[str] = field(default_factory=list)  # built-in tools switched off
+    always_allowed: list[str] = field(default_factory=list)  # "Always allow" answers
+    folder: str = ""  # the one folder list_files / read_text_file may read ("" = none)
+    # {"NAME": {"command", "args", "env"} | {"url", "headers"}, "disabled"?}; secret header
+    # values are "@keyring" here and live in the keyring.
+    mcp_servers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class AppSettings:
     provider: str = "local"
     providers: dict[str, ProviderSettings] = field(
         default_factory=lambda: {pid: ProviderSettings() for pid in BUILTIN_PROFILES}
     )
     audio: AudioSettings = field(default_factory=AudioSettings)
+    tools: ToolSettings = field(default_factory=ToolSettings)
     ptt_key: str = "Space"
     global_ptt_key: str = "Ctrl+Alt+Space"
     minimize_to_tray: bool = False
@@ -143,7 +155,7 @@ class AppSettings:
         if not isinstance(data, dict):
             return cls(), ["settings were not a mapping; using defaults"]
         base = cls()
-        top = _load_fields(base, data, "", problems, skip=("providers", "audio"))
+        top = _load_fields(base, data, "", problems, skip=("providers", "audio", "tools"))
         if top.provider not in BUILTIN_PROFILES:
             problems.append(f"unknown provider {top.provider!r}; using Local")
             top.provider = "local"
@@ -155,6 +167,15 @@ class AppSettings:
         top.audio = _load_fields(
             AudioSettings(), audio if isinstance(audio, dict) else {}, "audio.", problems
         )
+        tools = data.get("tools", {})
+        top.tools = _load_fields(
+            ToolSettings(), tools if isinstance(tools, dict) else {}, "tools.", problems
+        )
+        for name in ("disabled_builtins", "always_allowed"):
+            names = getattr(top.tools, name)
+            if not all(isinstance(n, str) for n in names):
+                problems.append(f"tools.{name}: not a list of names; using []")
+                setattr(top.tools, name, [])
         providers = data.get("providers", {})
         if isinstance(providers, dict):
             for pid, raw in providers.items():

@@ -35,6 +35,7 @@ from desktop.ui.settings.key_field import stored_summary
 from desktop.ui.settings.provider_page import ProviderPage
 from desktop.ui.settings.tasks import Tasks
 from desktop.ui.widgets.wheel_guard import guard_wheel
+from desktop.ui.settings.tools_page import ToolsPage
 
 log = logging.getLogger("talkline.ui.settings")
 
@@ -85,6 +86,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(providers_tab, "P&roviders")
         self.tabs.addTab(_scrolled(self.audio), "&Audio")
         self.tabs.addTab(_scrolled(self.hotkeys), "&Hotkeys and window")
+        self.tools = ToolsPage(self._settings.tools, keystore, self._tasks)
+        self.tabs.addTab(_scrolled(self.tools), "T&ools")
 
         self.problem = QLabel("")
         self.problem.setWordWrap(True)
@@ -150,6 +153,7 @@ class SettingsDialog(QDialog):
         new.minimize_to_tray = keys.minimize_to_tray
         new.font_scale = keys.font_scale
         new.history_retention = keys.history_retention
+        new.tools = self.tools.values()
         return new
 
     def _on_save(self) -> None:

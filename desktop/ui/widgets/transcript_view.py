@@ -89,7 +89,13 @@ def header_text(turn: Turn) -> str:
 
 def body_text(turn: Turn) -> str:
     if turn.kind == "function_call":
-        return _compact(f"{turn.name or 'tool'}({turn.arguments or ''})")
+        call = _compact(f"{turn.name or 'tool'}({turn.arguments or ''})")
+        if turn.tool_status is None:
+            return call
+        # Talkline ran it: the result and how long it took, on the next line.
+        took = f", {turn.tool_duration_ms:.0f} ms" if turn.tool_duration_ms is not None else ""
+        result = _compact(turn.tool_error or turn.output or "")
+        return f"{call}{LINE_SEPARATOR}→ {turn.tool_status}{took}: {result}"
     if turn.kind == "function_call_output":
         return "→ " + _compact(turn.output or "")
     text = turn.text.strip()

@@ -1,0 +1,1 @@
+"""Tools in the window: the approval prompt and the Settings page."""
