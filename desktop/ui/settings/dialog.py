@@ -34,8 +34,8 @@ from desktop.ui.settings.hotkey_page import HotkeyPage
 from desktop.ui.settings.key_field import stored_summary
 from desktop.ui.settings.provider_page import ProviderPage
 from desktop.ui.settings.tasks import Tasks
-from desktop.ui.widgets.wheel_guard import guard_wheel
 from desktop.ui.settings.tools_page import ToolsPage
+from desktop.ui.widgets.wheel_guard import guard_wheel
 
 log = logging.getLogger("talkline.ui.settings")
 
