@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from desktop.cli.printer import Printer
+from desktop.cli.tooling import add_tool_arguments, build_tools, tool_lines
 from desktop.core.call.errors import CallError
 from desktop.core.call.state import CallState, CallStatus
 from desktop.core.profiles import BUILTIN_PROFILES
@@ -79,6 +80,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.set_defaults(func=run)
 
+    add_tool_arguments(p)
+
     d = sub.add_parser("devices", help="list the microphones and speakers by name")
     d.add_argument("--json", action="store_true")
     d.set_defaults(func=run_devices)
@@ -136,6 +139,7 @@ def audio_factory(args: argparse.Namespace) -> AudioFactory:
 
 async def _call(args: argparse.Namespace, printer: Printer) -> int:
     from desktop.core.talk.session import TalkSession
+    from desktop.core.talk.tools import ConversationTools
     from desktop.localserver.launcher import LocalServerLauncher
 
     settings = settings_from(args)
@@ -151,6 +155,9 @@ async def _call(args: argparse.Namespace, printer: Printer) -> int:
         history=(lambda: store) if store is not None else None,
     )
     printer.on_closed = session.disconnect  # `| head -1`: nobody reads on, so hang up
+    registry, calls, hub = build_tools(args, printer.notice, end_call=session.disconnect)
+    session.use_tools(ConversationTools(registry, calls, hub))
+    tool_lines(printer, calls)
     try:
         return await _talk(session, args, printer)
     finally:
@@ -182,6 +189,14 @@ async def _talk(session: TalkSession, args: argparse.Namespace, printer: Printer
         raise CallError(
             f"There is no saved conversation {args.resume!r} (see `talkline history list`)."
         )
+    session.start_tools()
+    tools = session.tools
+    if tools is not None and tools.hub is not None:
+        # A script's call is short: wait (bounded) so the MCP tools are declared at once.
+        try:
+            await tools.hub.wait_started()
+        except TimeoutError:
+            printer.notice("Some MCP servers were still starting; their tools come later.")
     activity = Activity()
     _wire(session, printer, activity)
     stats = CallFigures(session) if args.stats_json else None

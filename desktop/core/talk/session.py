@@ -43,6 +43,7 @@ from desktop.core.talk.link import CallLink
 from desktop.core.talk.phase import Phase, PhaseKind, derive_phase
 from desktop.core.talk.preparation import CallPreparer, LocalServer, PrepareFailed, close_audio
 from desktop.core.talk.recording import HistorySource, Recording, Resumed, load_resumed
+from desktop.core.talk.tools import ConversationTools
 from desktop.core.tasks import TaskSet
 
 if TYPE_CHECKING:
@@ -136,6 +137,7 @@ class TalkSession:
         self.conversation = Conversation()
         self.history = history  # where conversations are kept (None: not kept)
         self._recording = Recording(self.conversation)
+        self.tools: ConversationTools | None = None
         self._link: CallLink | None = None
         self._connect_task: asyncio.Task[None] | None = None
         self._close_task: asyncio.Task[None] | None = None
@@ -215,6 +217,30 @@ class TalkSession:
         self.new_conversation(resumed=resumed)
         return True
 
+    def use_tools(self, tools: ConversationTools) -> None:
+        """The tools the model may call (the shell builds them: approval is its business)."""
+        self.tools = tools
+        tools.calls.running_changed.connect(self.set_tools_running)
+        tools.calls.notice.connect(lambda text: self.notice.emit(Notice(text, f"tool:{text}")))
+        tools.registry.changed.connect(lambda _none: self._tools_changed())
+
+    def start_tools(self) -> None:
+        """Start the MCP servers in the background (at start-up; Connect never waits)."""
+        if self.tools is not None:
+            self.tools.start()
+
+    def _declared(self, config: SessionConfig) -> SessionConfig:
+        return self.tools.declare(config) if self.tools is not None else config
+
+    def _tools_changed(self) -> None:
+        """An MCP server's tools arrived (or went) during a call: tell the model."""
+        call = self._connected_call()
+        if call is None:
+            return
+        config = self._declared(call.config)
+        if config != call.config:
+            self._tasks.spawn(call.update_session(config), "declare-tools")
+
     @property
     def conversation_id(self) -> str | None:
         """The current conversation's id in the history, once it has one."""
@@ -285,10 +311,12 @@ class TalkSession:
             self._fail(exc.reason, CallState.AUTHORIZING, details=exc.details)
             return
         profile, api_key, audio = prepared.profile, prepared.api_key, prepared.audio
-        config = settings.session_config()
+        config = self._declared(settings.session_config())
         self.conversation.begin_call()
         link = self._new_link(profile, config, api_key, audio)
         self._link = link
+        if self.tools is not None:
+            self.tools.attach(link.call)
         if attempt == 1 and not self._reconnecting:
             self.call_started.emit(f"{profile.name} · {time.strftime('%H:%M')}")
         self._publish_usage()
@@ -534,6 +562,8 @@ class TalkSession:
         self._recording.call_ended(old, link.model, self.prices, link.sampler)
         new.call.set_muted(self._muted)
         self._link = new  # before the old call closes: the phase stays "Listening"
+        if self.tools is not None:
+            self.tools.attach(new.call)  # a tool still running answers on the new call
         self._set_status(new.call.status)
         link.unwire()
         await old.close()
@@ -610,6 +640,8 @@ class TalkSession:
     async def _shutdown(self) -> None:
         await self._disconnect(quiet=True)
         self._recording.close()
+        if self.tools is not None:
+            await self.tools.aclose()
         if self.local_server is not None:
             await self.local_server.stop()
 
@@ -636,8 +668,14 @@ class TalkSession:
         return play_motion(call, motion)
 
     def interrupt(self) -> bool:
+        """Stop the reply, and any tool it is waiting for (the model is told so)."""
         call = self._connected_call()
-        return call.interrupt() if call is not None else False
+        if call is None:
+            return False
+        stopped = call.interrupt()
+        if self.tools is not None:
+            stopped = self.tools.calls.cancel_all() > 0 or stopped
+        return stopped
 
     def set_muted(self, muted: bool) -> None:
         self._muted = muted
@@ -682,7 +720,7 @@ class TalkSession:
         if settings.provider != old.provider:
             self.notice.emit(Notice("The new provider is used from the next Connect.", "provider"))
             return
-        config = settings.session_config()
+        config = self._declared(settings.session_config())
         if config != call.config:
             self._tasks.spawn(call.update_session(config), "update-session")
         audio = self.audio

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from desktop.core.events.client import _SECRET_VALUE, is_secret_key
+from desktop.core.secrets.redact import is_secret_key, scrub
 
 IN_KEYRING = "@keyring"  # what settings hold in place of a secret header value
 
@@ -129,7 +129,8 @@ def secret_id(server: str, header: str) -> str:
 
 
 def is_secret_header(name: str, value: str) -> bool:
-    return is_secret_key(name) or bool(_SECRET_VALUE.match(value)) or name.lower() == "cookie"
+    # A value that the scrubber would hide (a Bearer token, a provider's key) is one too.
+    return is_secret_key(name) or scrub(value) != value or name.lower() == "cookie"
 
 
 def stash_secrets(servers: list[McpServerConfig], store: SecretStore) -> list[McpServerConfig]:
