@@ -1,6 +1,4 @@
-"""The built-in realtime server: OpenAI's GA wire format, an honest echo assistant behind it."""
+"""The built-in realtime server: OpenAI's GA wire format, an honest echo assistant behind it.
 
-from .call import LocalCall
-from .server import LocalRealtimeServer, serve_forever
-
-__all__ = ["LocalCall", "LocalRealtimeServer", "serve_forever"]
+Nothing is imported here: the window imports `launcher` at start-up, and aiortc should
+load only when the Local provider is first used (import `server` / `call` directly)."""

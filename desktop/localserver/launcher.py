@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from desktop.localserver.server import LocalRealtimeServer
+if TYPE_CHECKING:  # aiortc loads when Local is first used, not with the window
+    from desktop.localserver.server import LocalRealtimeServer
+
+
+def _new_server() -> LocalRealtimeServer:
+    from desktop.localserver.server import LocalRealtimeServer
+
+    return LocalRealtimeServer()
 
 
 class LocalServerLauncher:
-    def __init__(self, make: Callable[[], LocalRealtimeServer] = LocalRealtimeServer) -> None:
+    def __init__(self, make: Callable[[], LocalRealtimeServer] = _new_server) -> None:
         self._make = make
         self.server: LocalRealtimeServer | None = None
         self._lock = asyncio.Lock()  # two connects at once must not start two servers

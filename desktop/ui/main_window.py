@@ -34,6 +34,7 @@ from desktop.ui.history.dock import install_history_dock
 from desktop.ui.icons import app_icon
 from desktop.ui.ptt import PushToTalk
 from desktop.ui.stats.dock import install_stats_dock
+from desktop.ui.tools.wiring import window_tools
 from desktop.ui.tray import Tray
 from desktop.ui.widgets.avatar_panel import AvatarPanel
 from desktop.ui.widgets.call_controls import CallControls
@@ -135,6 +136,7 @@ class MainWindow(QMainWindow):
         controller.session.history = lambda: self.history_dock.store  # opened on first use
         self.announcer = Announcer(self.transcript)
         self.tray = Tray(self)
+        self.controller.session.use_tools(window_tools(self))  # approval: a prompt here
         self.ptt = PushToTalk(
             press=lambda: self.controller.ptt_press(),
             release=lambda: self.controller.ptt_release(),
@@ -309,6 +311,7 @@ class MainWindow(QMainWindow):
         self.first_paint_at = time.monotonic()
         self.shown_first.emit()
         self.controller.warm_up()
+        self.controller.session.start_tools()  # MCP servers, in the background
         self.controller.spawn(self._check_key(startup=True), "key-check")
         if self.hotkey is not None:
             self.controller.spawn(self._start_hotkey(), "hotkey")
@@ -713,6 +716,9 @@ class MainWindow(QMainWindow):
     def _on_link(self, link: str) -> None:
         if link == "settings":
             self.open_settings()
+
+    def persist_settings(self) -> None:
+        self._persist()
 
     def _persist(self) -> None:
         if self._save is None:

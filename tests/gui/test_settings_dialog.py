@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.secrets import KeyStore
 from desktop.core.settings import AppSettings
-from desktop.localserver import LocalRealtimeServer
+from desktop.localserver.server import LocalRealtimeServer
 from desktop.ui.settings.dialog import SettingsDialog
 from desktop.ui.settings_store import load_settings, save_settings
 from tests.gui.test_settings_store import every_field_changed

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from desktop.localserver import LocalRealtimeServer
+from desktop.localserver.server import LocalRealtimeServer
 from tests.integration.peer import RATE, Peer, burst, echo_match, loud_seconds
 
 RESPONSE_LIFECYCLE = [

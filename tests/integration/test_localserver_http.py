@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from desktop.localserver import LocalRealtimeServer, serve_forever
+from desktop.localserver.server import LocalRealtimeServer, serve_forever
 from tests.integration.peer import Peer, auth, make_offer, mint_secret, multipart
 
 KEY = "sk-local-test"
