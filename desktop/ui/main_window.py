@@ -122,7 +122,9 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.setObjectName("mainWindow")
         self.resize(QSize(1000, 720))
-        self.setMinimumSize(QSize(560, 420))
+        # No minimum width of our own: the layout's (controls + open panels) applies, so the
+        # window cannot be made narrower than what it shows (controls overlapped).
+        self.setMinimumHeight(420)
 
         self.actions = build_actions(self)
         self._build_body()

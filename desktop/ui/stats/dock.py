@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
 
 if TYPE_CHECKING:
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from desktop.ui.stats.panel import StatsPanel
 
 QUALITY_KEYS = ("loss", "rtt", "underruns")
+PANEL_WIDTH = 440  # the dock's width when first opened: two columns of readable graphs
 
 
 class StatsDock(QDockWidget):
@@ -66,6 +67,10 @@ class StatsDock(QDockWidget):
             self.panel.set_heading(f"Last call (ended {self.ended_at})")
 
     def _on_visible(self, visible: bool) -> None:
+        if visible and self.width() < PANEL_WIDTH and not self.window_.settings.window_state:
+            # Docks keep their minimum width until dragged, and the graphs need room; a
+            # width the user chose (saved with the window) is kept.
+            QTimer.singleShot(0, self._widen)
         if visible and self.panel is None:
             from desktop.ui.stats.panel import StatsPanel
 
@@ -77,6 +82,10 @@ class StatsDock(QDockWidget):
                 self.panel.set_heading(f"Last call (ended {self.ended_at})")
             elif self.stats is not None:
                 self.panel.set_heading("This call")
+
+    def _widen(self) -> None:
+        if self.isVisible() and self.width() < PANEL_WIDTH:
+            self.window_.resizeDocks([self], [PANEL_WIDTH], Qt.Orientation.Horizontal)
 
     def show_warnings(self, warnings: list[Any]) -> None:
         notices = self.window_.notices
