@@ -86,7 +86,7 @@ def tool_lines(printer: Printer, calls: ToolCalls) -> None:
 # -- talkline tools list ---------------------------------------------------------------------
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("tools", help="the tools the assistant can use (built-in and MCP)")
     ts = p.add_subparsers(dest="action", required=True)
     ls = ts.add_parser("list", help="list the built-in tools and those of MCP servers")

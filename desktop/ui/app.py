@@ -59,7 +59,10 @@ def run(args: argparse.Namespace, *, on_shown: Callable[[MainWindow], None] | No
         window.close()
         done.set()
 
-    window.quit_handler = lambda: window.controller.spawn(quit_app(), "quit")
+    def quit_handler() -> None:
+        window.controller.spawn(quit_app(), "quit")
+
+    window.quit_handler = quit_handler
     app.aboutToQuit.connect(done.set)
     _handle_signals(window)
     if os.environ.get(EXIT_AFTER_SHOWN):

@@ -126,13 +126,13 @@ class MainWindow(QMainWindow):
         # window cannot be made narrower than what it shows (controls overlapped).
         self.setMinimumHeight(420)
 
-        self.actions = build_actions(self)
+        self.menu_actions = build_actions(self)
         self._build_body()
         self._build_event_log()
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
         self.status.log_toggle.setDefaultAction(self.event_log_dock.toggleViewAction())
-        build_menus(self.menuBar(), self.actions, self.event_log_dock.toggleViewAction())
+        build_menus(self.menuBar(), self.menu_actions, self.event_log_dock.toggleViewAction())
         self.stats_dock = install_stats_dock(self)  # View ▸ Call quality; quality hints
         self.history_dock = install_history_dock(self)  # View ▸ History (Ctrl+H)
         controller.session.history = lambda: self.history_dock.store  # opened on first use
@@ -190,10 +190,10 @@ class MainWindow(QMainWindow):
 
         self.transcript = TranscriptView(body)
         self.transcript.context_actions = [
-            self.actions.find,
-            self.actions.copy_transcript,
-            self.actions.export_markdown,
-            self.actions.export_json,
+            self.menu_actions.find,
+            self.menu_actions.copy_transcript,
+            self.menu_actions.export_markdown,
+            self.menu_actions.export_json,
         ]
         self.search = SearchBar(self.transcript, body)
         column.addWidget(self.search)
@@ -261,7 +261,7 @@ class MainWindow(QMainWindow):
         c.motions_changed.connect(self.avatar.motion.set_choices)
         self.avatar.motion.play_requested.connect(self.play_motion)
 
-        a = self.actions
+        a = self.menu_actions
         self.connect_button.clicked.connect(c.toggle)
         a.connect.triggered.connect(c.toggle)
         a.reconnect.triggered.connect(c.reconnect)
@@ -411,8 +411,8 @@ class MainWindow(QMainWindow):
         self.connect_button.style().unpolish(self.connect_button)
         self.connect_button.style().polish(self.connect_button)
         self.connect_button.setEnabled(not closing)
-        self.actions.connect.setText("&Disconnect" if active else "&Connect")
-        self.actions.connect.setEnabled(not closing)
+        self.menu_actions.connect.setText("&Disconnect" if active else "&Connect")
+        self.menu_actions.connect.setEnabled(not closing)
         self.provider.setEnabled(not active)
         self._show_voice_lock()
         connected = state is CallState.CONNECTED
@@ -447,7 +447,7 @@ class MainWindow(QMainWindow):
         connected = self.controller.state is CallState.CONNECTED
         busy = turns is not None and (turns.response_in_flight or turns.assistant_speaking)
         self.interrupt_button.setEnabled(connected and busy)
-        self.actions.interrupt.setEnabled(connected and busy)
+        self.menu_actions.interrupt.setEnabled(connected and busy)
         self._turn_listening = turns is not None and turns.listening
         self._show_listening()
         self._show_voice_lock()
@@ -512,7 +512,7 @@ class MainWindow(QMainWindow):
 
     def set_muted(self, muted: bool) -> None:
         self.controller.set_muted(muted)
-        for control in (self.mute_button, self.actions.mute):
+        for control in (self.mute_button, self.menu_actions.mute):
             if control.isChecked() != muted:
                 control.blockSignals(True)
                 control.setChecked(muted)

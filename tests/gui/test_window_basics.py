@@ -160,7 +160,7 @@ def test_the_real_audio_path_opens_or_explains(gui: Gui, make_window: WindowFact
 def test_new_settings_apply_at_once(gui: Gui, make_window: WindowFactory) -> None:
     saved: list[AppSettings] = []
     window = make_window(saved=saved)
-    gui.do(lambda: window.actions.settings.trigger())  # the settings dialog opens on top
+    gui.do(lambda: window.menu_actions.settings.trigger())  # the settings dialog opens on top
     from desktop.ui.settings.dialog import SettingsDialog
 
     dialogs = window.findChildren(SettingsDialog)

@@ -97,7 +97,7 @@ def test_connect_type_and_read_the_reply(gui: Gui, make_window: WindowFactory) -
 
 def test_the_event_log_records_both_directions(gui: Gui, make_window: WindowFactory) -> None:
     window = make_window()
-    gui.do(lambda: window.actions.connect.trigger())
+    gui.do(lambda: window.menu_actions.connect.trigger())
     gui.until(lambda: window.controller.state is CallState.CONNECTED, "the call to connect")
     type_message(gui, window, "log me")
     gui.until(lambda: reply_in(window, "log me"), "the echo reply")
@@ -262,7 +262,7 @@ def test_disconnect_keeps_the_transcript_and_reconnect_continues_it(
     text = window.transcript.toPlainText()
     assert text.index("first call") < text.index("Local check ·") < text.index("second call")
 
-    gui.do(lambda: window.actions.reconnect.trigger())
+    gui.do(lambda: window.menu_actions.reconnect.trigger())
     gui.until(lambda: len(server.calls) == 3, "a third call")
     gui.until(lambda: window.controller.state is CallState.CONNECTED, "the reconnect")
     assert server.calls[1].closed
@@ -303,7 +303,7 @@ def test_search_copy_and_export(gui: Gui, make_window: WindowFactory, tmp_path: 
     assert not window.search.isVisible()
     assert window.controller.state is CallState.CONNECTED  # Esc closed search, nothing else
 
-    gui.do(lambda: window.actions.copy_transcript.trigger())
+    gui.do(lambda: window.menu_actions.copy_transcript.trigger())
     copied = QApplication.clipboard().text()
     assert "**You**" in copied and "pineapple pizza" in copied
 

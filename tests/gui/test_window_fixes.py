@@ -90,8 +90,8 @@ def test_ctrl_q_quits_and_the_menu_shows_each_shortcut(
     gui.do(window.activateWindow)
     gui.do(lambda: QTest.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier))
     assert quits == [True]
-    assert window.actions.settings.shortcut().toString() == "Ctrl+,"
-    assert window.actions.quit.shortcut().toString() == "Ctrl+Q"
+    assert window.menu_actions.settings.shortcut().toString() == "Ctrl+,"
+    assert window.menu_actions.quit.shortcut().toString() == "Ctrl+Q"
 
 
 # -- 2. the wheel changes a field only when it has focus ----------------------------------
@@ -137,7 +137,7 @@ def test_scrolling_the_settings_page_leaves_the_values_alone(
 
 def test_call_quality_fits_at_the_default_size(gui: Gui, make_window: WindowFactory) -> None:
     window = make_window()
-    gui.do(lambda: window.actions.connect.trigger())
+    gui.do(lambda: window.menu_actions.connect.trigger())
     gui.until(lambda: window.controller.state is CallState.CONNECTED, "the call")
     gui.do(lambda: window.stats_dock.toggleViewAction().trigger())
     panel = window.stats_dock.panel
@@ -282,13 +282,13 @@ def test_quit_during_a_call_asks_first(gui: Gui, make_window: WindowFactory) -> 
     quits: list[bool] = []
     window.quit_handler = lambda: quits.append(True)
     connect(gui, window)
-    gui.do(lambda: window.actions.quit.trigger())
+    gui.do(lambda: window.menu_actions.quit.trigger())
     box = window.findChild(QMessageBox, "quitQuestion")
     assert box is not None and box.isVisible() and quits == []
     assert "call is under way" in box.text()
     gui.do(lambda: box.button(QMessageBox.StandardButton.Cancel).click())
     assert quits == [] and window.controller.state is CallState.CONNECTED
-    gui.do(lambda: window.actions.quit.trigger())
+    gui.do(lambda: window.menu_actions.quit.trigger())
     box = window.findChild(QMessageBox, "quitQuestion")
     assert box is not None
     gui.do(lambda: box.buttons()[-1 if box.buttons()[0].text() == "Cancel" else 0].click())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from typing import Any
 
 
 class TurnMode(Enum):
@@ -25,7 +26,7 @@ class TurnDetection:
     create_response: bool = True
     interrupt_response: bool = True
 
-    def to_wire(self) -> dict | None:
+    def to_wire(self) -> dict[str, Any] | None:
         if self.mode is TurnMode.PUSH_TO_TALK:
             return None
         if self.mode is TurnMode.SEMANTIC_VAD:
@@ -35,7 +36,7 @@ class TurnDetection:
                 "create_response": self.create_response,
                 "interrupt_response": self.interrupt_response,
             }
-        wire: dict = {
+        wire: dict[str, Any] = {
             "type": "server_vad",
             "threshold": self.threshold,
             "prefix_padding_ms": self.prefix_padding_ms,
@@ -62,10 +63,10 @@ class SessionConfig:
     temperature: float | None = None  # Inworld only
     tts_model: str | None = None  # Inworld: audio.output.model
     max_output_tokens: int | str | None = None
-    tools: tuple[dict, ...] = ()  # session.tools entries (type function, or mcp)
+    tools: tuple[dict[str, Any], ...] = ()  # session.tools entries (type function, or mcp)
     # "auto" | "none" | "required" | {"type": "function", "name"} | {"type": "mcp", ...};
     # None sends "auto" whenever there are tools.
-    tool_choice: str | dict | None = None
+    tool_choice: str | dict[str, Any] | None = None
     # rtAV avatar
     face: str | None = None
     driving: str | tuple[str, ...] | None = None

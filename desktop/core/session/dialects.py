@@ -2,31 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from desktop.core.profiles.profile import ProviderProfile, SessionDialect
 from desktop.core.session.config import SessionConfig
 
 
-def _ga_session(cfg: SessionConfig, profile: ProviderProfile) -> dict:
+def _ga_session(cfg: SessionConfig, profile: ProviderProfile) -> dict[str, Any]:
     modalities = list(cfg.output_modalities) or ["audio"]
     if len(modalities) > 1 and not profile.allows_audio_and_text:
         # OpenAI accepts ["audio"] or ["text"], never both; audio carries a transcript.
         modalities = ["audio"] if "audio" in modalities else modalities[:1]
-    audio_input: dict = {"turn_detection": cfg.turn_detection.to_wire()}
+    audio_input: dict[str, Any] = {"turn_detection": cfg.turn_detection.to_wire()}
     if cfg.transcription_model:
-        transcription: dict = {"model": cfg.transcription_model}
+        transcription: dict[str, Any] = {"model": cfg.transcription_model}
         if cfg.transcription_language:
             transcription["language"] = cfg.transcription_language
         audio_input["transcription"] = transcription
     if cfg.noise_reduction:
         audio_input["noise_reduction"] = {"type": cfg.noise_reduction}
-    audio_output: dict = {}
+    audio_output: dict[str, Any] = {}
     if cfg.voice:
         audio_output["voice"] = cfg.voice
     if cfg.speed is not None:
         audio_output["speed"] = max(0.25, min(1.5, cfg.speed))
     if cfg.tts_model and profile.tts_models:
         audio_output["model"] = cfg.tts_model
-    session: dict = {
+    session: dict[str, Any] = {
         "type": "realtime",
         "output_modalities": modalities,
         "audio": {"input": audio_input, "output": audio_output},
@@ -44,7 +46,7 @@ def _ga_session(cfg: SessionConfig, profile: ProviderProfile) -> dict:
     return session
 
 
-def _tools(cfg: SessionConfig, profile: ProviderProfile) -> dict:
+def _tools(cfg: SessionConfig, profile: ProviderProfile) -> dict[str, Any]:
     """tools + tool_choice, only for providers whose profile says they take them."""
     if not profile.supports_tools:
         return {}
@@ -56,8 +58,8 @@ def _tools(cfg: SessionConfig, profile: ProviderProfile) -> dict:
     return {"tools": tools, "tool_choice": cfg.tool_choice or "auto"}
 
 
-def _flat_session(cfg: SessionConfig, profile: ProviderProfile) -> dict:
-    session: dict = {
+def _flat_session(cfg: SessionConfig, profile: ProviderProfile) -> dict[str, Any]:
+    session: dict[str, Any] = {
         "type": "realtime",
         "modalities": sorted(set(cfg.output_modalities) | {"text"}),
     }
@@ -76,7 +78,7 @@ def _flat_session(cfg: SessionConfig, profile: ProviderProfile) -> dict:
     return session
 
 
-def session_payload(cfg: SessionConfig, profile: ProviderProfile) -> dict:
+def session_payload(cfg: SessionConfig, profile: ProviderProfile) -> dict[str, Any]:
     """The session object for session.update and for call bodies that carry one."""
     if profile.dialect is SessionDialect.FLAT:
         return _flat_session(cfg, profile)

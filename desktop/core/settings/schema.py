@@ -192,7 +192,7 @@ class AppSettings:
 
 
 def _load_fields(
-    target: Any, data: dict, prefix: str, problems: list[str], skip: tuple = ()
+    target: Any, data: dict[str, Any], prefix: str, problems: list[str], skip: tuple[str, ...] = ()
 ) -> Any:
     for f in fields(target):
         if f.name in skip or f.name not in data:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-import jsonschema  # type: ignore[import-untyped]  # no stubs installed
+import jsonschema
 
 from desktop.core.call.state import CallState, CallStatus
 from desktop.core.events import client as ce

@@ -143,7 +143,9 @@ class ProviderPage(QWidget):
             self.face = editable_combo()
             self.motions = editable_combo()
             for combo in (self.face, self.motions):
-                combo.lineEdit().setPlaceholderText(f"{name}'s default")
+                line = combo.lineEdit()
+                assert line is not None  # editable_combo() is editable
+                line.setPlaceholderText(f"{name}'s default")
             add_row(voice, "&Face:", self.face, name=f"{name} avatar face")
             add_row(voice, "M&otion:", self.motions, name=f"{name} avatar motions",
                     help_text="One motion, or several separated by commas; the last one loops.")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu
 
 if TYPE_CHECKING:
     from desktop.core.stats.series import CallStats
@@ -113,9 +113,9 @@ def install_stats_dock(window: QMainWindow) -> StatsDock:
     dock.hide()
     for action in window.menuBar().actions():
         menu = action.menu()
-        if menu is not None and action.text().replace("&", "") == "View":
+        if isinstance(menu, QMenu) and action.text().replace("&", "") == "View":
             entries = menu.actions()
             after = entries[1] if len(entries) > 1 else None  # after the event log toggle
-            menu.insertAction(after, dock.toggleViewAction())
+            menu.insertAction(after, dock.toggleViewAction())  # type: ignore[arg-type]  # None: at the end
             break
     return dock

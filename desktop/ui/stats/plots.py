@@ -40,7 +40,7 @@ def _title(name: str, unit: str, curves: Sequence[tuple[str, str, str]]) -> str:
     return f'<span style="font-size:9pt">{name} ({unit}) {keys}</span>'
 
 
-class StatsPlots(pg.GraphicsLayoutWidget):
+class StatsPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph is untyped
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, show=False, size=None, title=None)
         self.setBackground("w")

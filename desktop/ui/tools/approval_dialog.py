@@ -140,7 +140,11 @@ class QtApprover:
     async def ask(self, request: ApprovalRequest) -> Decision:
         answer: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
         dialog = ApprovalDialog(request, self._seconds, self._window)
-        dialog.decided.connect(lambda d: answer.done() or answer.set_result(d))
+        def decided(decision: Decision) -> None:
+            if not answer.done():
+                answer.set_result(decision)
+
+        dialog.decided.connect(decided)
         self.open.append(dialog)
         dialog.show()
         dialog.raise_()

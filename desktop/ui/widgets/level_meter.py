@@ -12,9 +12,12 @@ FLOOR_DB = -60.0  # the bottom of the scale; quieter than this reads as silence
 
 
 class LevelLike(Protocol):
-    rms_dbfs: float
-    peak_dbfs: float
-    hold_dbfs: float
+    @property
+    def rms_dbfs(self) -> float: ...
+    @property
+    def peak_dbfs(self) -> float: ...
+    @property
+    def hold_dbfs(self) -> float: ...
 
 
 def _fraction(db: float) -> float:

@@ -440,10 +440,10 @@ class TranscriptView(QTextBrowser):
             cursor = doc.find(text, 0)
             while not cursor.isNull() and len(selections) < MAX_HIGHLIGHTS:
                 sel = QTextEdit.ExtraSelection()
-                sel.cursor = cursor  # type: ignore[attr-defined]
+                sel.cursor = cursor
                 fmt = QTextCharFormat()
                 fmt.setBackground(QColor(255, 214, 10, 110))
-                sel.format = fmt  # type: ignore[attr-defined]
+                sel.format = fmt
                 selections.append(sel)
                 cursor = doc.find(text, cursor)
         self.setExtraSelections(selections)
