@@ -32,8 +32,9 @@ PTT_TAIL_SECONDS = 0.120
 class TurnState:
     response_in_flight: bool = False
     assistant_speaking: bool = False
-    listening: bool = False  # push-to-talk held
+    listening: bool = False  # push-to-talk held and the microphone open for it
     user_muted: bool = False
+    short_presses: int = 0  # presses under MIN_PTT_SECONDS so far: nothing was sent
 
 
 class TurnController:
@@ -57,6 +58,7 @@ class TurnController:
         self._pending_response = False
         self._release_task: asyncio.Task[None] | None = None
         self._in_tail = False
+        self._short_presses = 0
         self.changed: Emitter[TurnState] = Emitter()
 
     # -- what the server tells us ---------------------------------------------------------
@@ -86,8 +88,9 @@ class TurnController:
         return TurnState(
             response_in_flight=self._in_flight,
             assistant_speaking=self._speaking,
-            listening=self._held_since is not None,
+            listening=self._held_since is not None and not self._user_muted,
             user_muted=self._user_muted,
+            short_presses=self._short_presses,
         )
 
     def set_push_to_talk(self, enabled: bool) -> None:
@@ -136,11 +139,13 @@ class TurnController:
             return
         held = time.monotonic() - self._held_since
         self._held_since = None
-        self._publish()
         if held < MIN_PTT_SECONDS:
+            self._short_presses += 1
             self._apply_mic()
             self._send(ce.input_audio_buffer_clear())
+            self._publish()
             return
+        self._publish()
         self._in_tail = True
         self._release_task = asyncio.get_running_loop().create_task(self._finish_turn())
 
@@ -162,6 +167,9 @@ class TurnController:
     def close(self) -> None:
         if self._release_task is not None:
             self._release_task.cancel()
+        if self._held_since is not None:  # the call ends mid-hold: nobody is listening now
+            self._held_since = None
+            self._publish()
 
     def _publish(self) -> None:
         self.changed.emit(self.state)
