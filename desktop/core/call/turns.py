@@ -126,8 +126,11 @@ class TurnController:
         if self._held_since is not None:
             return  # key auto-repeat
         if self._release_task is not None and not self._release_task.done():
-            # Pressed again within the tail: the previous turn is dropped with the clear below.
+            # Pressed again within the tail: the previous turn is sent now, not dropped
+            # (each release is one commit), and the new one starts after it.
             self._release_task.cancel()
+            self._in_tail = False
+            self._commit_turn()
         self._held_since = time.monotonic()
         self.interrupt()
         self._send(ce.input_audio_buffer_clear())
@@ -154,6 +157,9 @@ class TurnController:
             await asyncio.sleep(PTT_TAIL_SECONDS)
         finally:
             self._in_tail = False
+        self._commit_turn()
+
+    def _commit_turn(self) -> None:
         self._apply_mic()
         self._send(ce.input_audio_buffer_commit())
         self.request_response()
