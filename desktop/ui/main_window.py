@@ -29,7 +29,7 @@ from desktop.ui.accessibility import Announcer
 from desktop.ui.actions import build_actions, build_menus
 from desktop.ui.controller import CallController
 from desktop.ui.icons import app_icon
-from desktop.ui.ptt import Listening, PushToTalk
+from desktop.ui.ptt import Listening, PushToTalk, sound_cue
 from desktop.ui.stats.dock import install_stats_dock
 from desktop.ui.tray import Tray
 from desktop.ui.widgets.avatar_panel import AvatarPanel
@@ -387,6 +387,8 @@ class MainWindow(QMainWindow):
         # tray, which once left the tray's dot (and the badge) on after the global key.
         self.listening.setVisible(listening)
         self.tray.set_listening(listening)
+        if self.settings.ptt_sound_cue:
+            sound_cue(self.controller.audio, listening)
         if listening:
             self.notices.dismiss("ptt-tap")  # held long enough now
             self.announcer.announce("Listening")

@@ -202,6 +202,17 @@ class PushToTalk(QObject):
         return True
 
 
+def sound_cue(audio: object, listening: bool) -> bool:
+    """The push-to-talk blip through the call's audio path (AudioPath.play_cue); False
+    where there is no speaker. Duck-typed: the audio path is imported after first paint."""
+    play = getattr(audio, "play_cue", None)
+    if play is None:
+        return False
+    from desktop.core.audio.cue import press_cue, release_cue
+
+    return bool(play(press_cue() if listening else release_cue()))
+
+
 class Listening(QObject):
     """Whether the microphone is open for a held key: the one answer the window's
     "● Listening" badge and the tray's red dot both show, so they cannot disagree.

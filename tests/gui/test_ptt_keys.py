@@ -6,11 +6,17 @@ server on a busy machine is tests/gui/test_ptt_hold.py.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
+
+import pytest
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QDialog
 
+from desktop.ui.settings.hotkey_page import HotkeyPage
 from tests.gui.conftest import Gui, WindowFactory
 from tests.gui.test_window_call import connect, push_to_talk_turns, send_key, turn_events
+from tests.pulse import PulseAudio, shared_pulse
 
 TURN = ["input_audio_buffer.clear", "input_audio_buffer.commit", "response.create"]
 
@@ -124,3 +130,43 @@ def test_the_call_ending_while_held_ends_listening(gui: Gui, make_window: Window
     gui.do(window.controller.disconnect_call)
     gui.until(lambda: listening_shown(window) == (False, False), "listening to end")
     gui.until(lambda: not window.ptt.held, "the key to be let go")
+
+
+# -- the push-to-talk sound cue ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pulse() -> Iterator[PulseAudio]:
+    with shared_pulse() as server:
+        yield server
+
+
+def test_the_sound_cue_plays_on_press_and_release_and_can_be_switched_off(
+    gui: Gui, make_window: WindowFactory, pulse: PulseAudio
+) -> None:
+    from desktop.core.audio.path import AudioPath
+
+    window = make_window(push_to_talk_turns(), audio_factory=lambda _s: AudioPath(use_input=False))
+    connect(gui, window)
+    path = window.controller.audio
+    assert isinstance(path, AudioPath) and path.sink is not None
+    gui.do(window.transcript.setFocus)
+
+    def hold_once() -> None:
+        send_key(gui, window.transcript, QEvent.Type.KeyPress)
+        gui.until(lambda: listening_shown(window) == (True, True), "listening")
+        gui.pause(0.25)
+        send_key(gui, window.transcript, QEvent.Type.KeyRelease)
+        gui.until(lambda: listening_shown(window) == (False, False), "listening to end")
+
+    hold_once()
+    assert path.sink.cues.played == 2  # the mic opened, then closed
+
+    page = HotkeyPage(window.settings)
+    assert page.ptt_sound_cue.isChecked()  # on by default, as in voice-chat apps
+    gui.do(page.ptt_sound_cue.click)
+    changed = copy.deepcopy(window.settings)
+    changed.ptt_sound_cue = page.values().ptt_sound_cue
+    gui.do(lambda: window.apply_settings(changed))
+    hold_once()
+    assert path.sink.cues.played == 2  # switched off: silent

@@ -61,6 +61,7 @@ class AppSettings:
     audio: AudioSettings = field(default_factory=AudioSettings)
     ptt_key: str = "Space"
     global_ptt_key: str = "Ctrl+Alt+Space"
+    ptt_sound_cue: bool = True  # a short quiet blip when push-to-talk opens/closes the mic
     minimize_to_tray: bool = False
     font_scale: float = 1.0
     show_event_log: bool = False
