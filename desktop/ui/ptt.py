@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Literal
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
@@ -74,7 +75,7 @@ class PushToTalk(QObject):
         enabled: Callable[[], bool],
         window: QWidget,
         key: str = "Space",
-        key_state: KeyState | None | str = "auto",
+        key_state: KeyState | Literal["auto"] | None = "auto",
     ) -> None:
         super().__init__(window)
         self._press = press
@@ -82,9 +83,11 @@ class PushToTalk(QObject):
         self._enabled = enabled
         self._window = window
         self._holders: set[str] = set()
+        # "auto": ask the window system where Qt's auto-repeat flag cannot be trusted.
         self._key_state: KeyState | None = (
-            key_state_for(QGuiApplication.platformName()) if key_state == "auto"
-            else key_state  # type: ignore[assignment]
+            key_state_for(QGuiApplication.platformName())
+            if isinstance(key_state, str)
+            else key_state
         )
         self._native_key: int | None = None  # the held key's native code, for the probe
         self._poll = QTimer(self)

@@ -5,7 +5,8 @@
 The tests in this folder run offscreen in-process; holding a key through XTest needs the
 window on the X server (the xcb platform), so this runs the app's own window in its own
 process: push-to-talk turns on the built-in local server, real audio (the PulseAudio
-virtual devices the test made), the global key on. It prints JSON lines on stdout:
+virtual devices the test made), the global key on, the sound cue off. It prints JSON
+lines on stdout:
 
 - ``{"ready": true}`` once connected and the window has keyboard focus;
 - ``{"sent": type}`` for each turn event the local server received (clear, commit,
@@ -64,6 +65,9 @@ def main() -> int:
     asyncio.set_event_loop(loop)
     settings = AppSettings()
     settings.providers["local"].turn_mode = "push_to_talk"
+    # The cue would be the first sound after a release; the test listens for the echo.
+    # (The cue has its own tests: test_ptt_keys.py, integration/audio/test_cue_playback.py.)
+    settings.ptt_sound_cue = False
     window = build_window(loop, settings=settings, persist=False, global_hotkey=True)
     done = asyncio.Event()
     seen: dict[str, Any] = {"events": 0, "ready": False, "shown": None, "notices": set()}

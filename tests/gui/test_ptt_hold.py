@@ -172,11 +172,10 @@ def speaker(pulse: PulseAudio) -> Iterator[Recording]:
 
 
 def heard_after(recording: Recording, start: int) -> bool:
-    """At least 0.3 s of sound on the speaker since ``start``: the echo, not the 0.1 s
-    push-to-talk cue."""
+    """Sound on the speaker since ``start`` (the sound cue is off here: it is the echo)."""
     audio = recording.samples()[start:]
     blocks = audio[: audio.size // 960 * 960].reshape(-1, 960)  # 20 ms
-    return int((np.sqrt((blocks**2).mean(axis=1)) > ECHO_RMS).sum()) >= 15
+    return int((np.sqrt((blocks**2).mean(axis=1)) > ECHO_RMS).sum()) >= 3
 
 
 def hold_ten_times(

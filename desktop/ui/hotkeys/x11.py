@@ -163,7 +163,3 @@ class XGrab:
 
 class _Stopped(Exception):
     pass
-
-
-class _Stopped(Exception):
-    pass
