@@ -68,7 +68,7 @@ class App:
             except queue.Empty:
                 return self.seen
 
-    def wait_for(self, what: str, check: Any, seconds: float = WAIT) -> None:
+    def wait_for(self, what: object, check: Any, seconds: float = WAIT) -> None:
         deadline = time.monotonic() + seconds
         while not check(self.drain()):
             if self.proc.poll() is not None:
@@ -178,6 +178,20 @@ def heard_after(recording: Recording, start: int) -> bool:
     return int((np.sqrt((blocks**2).mean(axis=1)) > ECHO_RMS).sum()) >= 3
 
 
+class Profile:
+    """What is awaited, and (read when the wait fails) the speaker's level since then."""
+
+    def __init__(self, what: str, recording: Recording, start: int) -> None:
+        self.what, self.recording, self.start = what, recording, start
+
+    def __str__(self) -> str:
+        audio = self.recording.samples()[self.start :]
+        blocks = audio[: audio.size // 4800 * 4800].reshape(-1, 4800)
+        rms = np.sqrt((blocks**2).mean(axis=1))
+        levels = " ".join(f"{20 * np.log10(r):.0f}" if r > 0 else "-inf" for r in rms)
+        return f"{self.what} (the speaker since the release, dBFS per 100 ms: {levels})"
+
+
 def hold_ten_times(
     app: App, pulse: PulseAudio, speaker: Recording, display: str, keys: list[str]
 ) -> None:
@@ -191,7 +205,10 @@ def hold_ten_times(
             released = speaker.samples().size
             number = turns + 1
             app.wait_for(f"turn {number}", lambda _s, m=mark: "response.create" in app.sent(m))
-            app.wait_for(f"echo {number}", lambda _s, r=released: heard_after(speaker, r))
+            app.wait_for(
+                Profile(f"echo {number}", speaker, released),
+                lambda _s, r=released: heard_after(speaker, r),
+            )
             player.wait(timeout=WAIT)
             sent = app.sent(mark)
             assert [e for e in sent if e in TURN] == TURN, sent
