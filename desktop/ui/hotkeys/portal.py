@@ -29,6 +29,8 @@ PATH = "/org/freedesktop/portal/desktop"
 INTERFACE = "org.freedesktop.portal.GlobalShortcuts"
 REQUEST = "org.freedesktop.portal.Request"
 SHORTCUT_ID = "push-to-talk"
+_NOT_THERE = ("ServiceUnknown", "UnknownMethod", "UnknownInterface", "UnknownObject",
+              "NameHasNoOwner")
 RESPONSE_SECONDS = 120.0  # the user may be answering the compositor's dialog
 NO_PORTAL = (
     "This Wayland desktop offers no global shortcuts portal, so there is no global "
@@ -71,14 +73,14 @@ class PortalShortcut:
         try:
             await bus.AddMatch(rule)
             router.filter(rule, queue=signals)  # kept for the life of the router
-            session_token = "talkline_" + secrets.token_hex(4)
             results = await self._request(
                 new_method_call(portal, "CreateSession", "a{sv}", (
                     {"handle_token": ("s", self._token()),
-                     "session_handle_token": ("s", session_token)},
+                     "session_handle_token": ("s", self._token())},
                 )),
             )
             if results is None:
+                self.stop()
                 return NO_PORTAL
             self._session = str(results.get("session_handle", ("s", ""))[1])
             shortcut = (SHORTCUT_ID, {
@@ -93,8 +95,8 @@ class PortalShortcut:
         except _Refused as exc:
             self.stop()
             return str(exc)
-        except Exception as exc:  # the bus or the portal misbehaved: say so, keep working
-            log.warning("global shortcuts portal failed: %r", exc)
+        except Exception:  # the bus or the portal misbehaved: say so, keep working
+            log.exception("global shortcuts portal failed")
             self.stop()
             return NO_PORTAL
         if bound is None:
@@ -128,8 +130,8 @@ class PortalShortcut:
             reply = await router.send_and_get_reply(message)
             if reply.header.message_type is MessageType.error:
                 name = reply.header.fields.get(HeaderFields.error_name, "")
-                if "UnknownMethod" in str(name) or "ServiceUnknown" in str(name):
-                    return None
+                if any(word in str(name) for word in _NOT_THERE):
+                    return None  # no portal, or one without GlobalShortcuts
                 raise _Refused(f"The desktop refused the global key ({name}).")
             response = await asyncio.wait_for(responses.get(), RESPONSE_SECONDS)
         code, results = response.body
