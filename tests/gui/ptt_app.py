@@ -5,8 +5,8 @@
 The tests in this folder run offscreen in-process; holding a key through XTest needs the
 window on the X server (the xcb platform), so this runs the app's own window in its own
 process: push-to-talk turns on the built-in local server, real audio (the PulseAudio
-virtual devices the test made), the global key on, the sound cue off. It prints JSON
-lines on stdout:
+virtual devices the test made), the global key on, the sound cue and echo canceller off. It
+prints JSON lines on stdout:
 
 - ``{"ready": true}`` once connected and the window has keyboard focus;
 - ``{"sent": type}`` for each turn event the local server received (clear, commit,
@@ -68,6 +68,11 @@ def main() -> int:
     # The cue would be the first sound after a release; the test listens for the echo.
     # (The cue has its own tests: test_ptt_keys.py, integration/audio/test_cue_playback.py.)
     settings.ptt_sound_cue = False
+    # The virtual microphone and speaker are not coupled (no echo to cancel), and the test
+    # talks while the last echo may still play: the canceller's double-talk suppression
+    # on a loaded machine then ate whole turns, which is not what this tests.
+    settings.audio.echo_cancellation = False
+    settings.audio.noise_suppression = False
     window = build_window(loop, settings=settings, persist=False, global_hotkey=True)
     done = asyncio.Event()
     seen: dict[str, Any] = {"events": 0, "ready": False, "shown": None, "notices": set()}
@@ -132,6 +137,12 @@ def main() -> int:
             detail = payload.get("transcript") or payload.get("error") if isinstance(
                 payload, dict) else None
             say(got=kind, detail=detail)
+            audio = window.controller.audio
+            sink = getattr(audio, "sink", None)
+            if kind == "output_audio_buffer.stopped" and sink is not None:
+                stats = sink.stats()
+                say(speaker=stats.device, frames=stats.frames_received,
+                    playout=repr(stats.playout))
 
     window.controller.event_logged.connect(logged)
     threading.Thread(target=commands, daemon=True).start()
