@@ -9,9 +9,10 @@ shorter than 150 ms (the window says so).
 Held is what the keyboard says, not what event timing suggests: on X11 a release is only
 believed when the X server says the key is up (desktop/ui/hotkeys/keystate.py: Qt's own
 auto-repeat flag is unreliable there on a busy machine, and a repeat taken for a release
-ended the turn 25 times a second). While held, the key is also checked every
-``POLL_MS``, and the hold ends when the window is deactivated or hidden, so no lost
-release can leave the microphone open.
+ended the turn 25 times a second), and a press only when the key is down (a repeat's
+press still queued after the turn was sent must not start another). While held, the key
+is also checked every ``POLL_MS``, and the hold ends when the window is deactivated or
+hidden, so no lost release can leave the microphone open.
 
 With Space reserved for talking, Enter and Return press the focused button instead.
 """
@@ -199,6 +200,11 @@ class PushToTalk(QObject):
             return True  # the key is still down: nothing new to say
         if pressed and "window" not in self._holders:
             self._native_key = event.nativeScanCode() or None
+            if self._physically_down() is False:
+                # A stale press (a repeat's, still queued when the key was let go and the
+                # turn sent): the key is up now, so this is no new turn.
+                self._native_key = None
+                return True
             self.hold("window")
             if self._key_state is not None and self._native_key is not None:
                 self._poll.start()
