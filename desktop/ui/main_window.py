@@ -32,7 +32,7 @@ from desktop.ui.actions import build_actions, build_menus
 from desktop.ui.controller import CallController
 from desktop.ui.history.dock import install_history_dock
 from desktop.ui.icons import app_icon
-from desktop.ui.ptt import PushToTalk
+from desktop.ui.ptt import Listening, PushToTalk, sound_cue
 from desktop.ui.stats.dock import install_stats_dock
 from desktop.ui.tools.wiring import window_tools
 from desktop.ui.tray import Tray
@@ -109,8 +109,6 @@ class MainWindow(QMainWindow):
         self.quit_handler: Callable[[], None] | None = None
         self.first_paint_at: float | None = None
         self._paint_seen = False
-        self._turn_listening = False
-        self._held_unmute = False
         self._hotkey_problem: str | None = None
         self._quitting = False
         self._call_since: float | None = None  # when the current (or last) call connected
@@ -147,6 +145,9 @@ class MainWindow(QMainWindow):
             key=self.settings.ptt_key,
         )
         self.ptt.install()
+        self.listening_state = Listening(self)  # the badge and the tray's dot: one answer
+        self.listening_state.changed.connect(self._show_listening)
+        self.listening_state.short_press.connect(self._on_short_press)
         self._session_timer = QTimer(self)
         self._session_timer.setInterval(1000)
         self._session_timer.timeout.connect(self._tick)
@@ -448,8 +449,7 @@ class MainWindow(QMainWindow):
         busy = turns is not None and (turns.response_in_flight or turns.assistant_speaking)
         self.interrupt_button.setEnabled(connected and busy)
         self.menu_actions.interrupt.setEnabled(connected and busy)
-        self._turn_listening = turns is not None and turns.listening
-        self._show_listening()
+        self.listening_state.on_turns(turns)
         self._show_voice_lock()
 
     def _show_voice_lock(self) -> None:
@@ -473,14 +473,23 @@ class MainWindow(QMainWindow):
             self.phase_view.window_state_changed()  # minimised: the orb stops
 
     def _on_held_unmute(self, held: bool) -> None:
-        self._held_unmute = held
-        self._show_listening()
+        self.listening_state.on_held_unmute(held)
 
-    def _show_listening(self) -> None:
-        listening = self._turn_listening or self._held_unmute
-        if listening != self.listening.isVisible():
-            self.listening.setVisible(listening)
-            self.tray.set_listening(listening)
+    def _show_listening(self, listening: bool) -> None:
+        # Not compared with isVisible(): that is False while the window is hidden in the
+        # tray, which once left the tray's dot (and the badge) on after the global key.
+        self.listening.setVisible(listening)
+        self.tray.set_listening(listening)
+        if self.settings.ptt_sound_cue:
+            sound_cue(self.controller.audio, listening)
+        if listening:
+            self.notices.dismiss("ptt-tap")  # held long enough now (the phase says it)
+
+    def _on_short_press(self) -> None:
+        self.notices.show_notice(
+            f"Hold {self.ptt.key_text} a little longer to talk: a tap sends nothing.",
+            key="ptt-tap",
+        )
 
     def _on_audio(self, mic: bool, speaker: bool) -> None:
         during_call = self.controller.state.is_active

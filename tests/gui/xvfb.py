@@ -26,13 +26,15 @@ def _die_with_parent() -> None:
 
 
 @contextmanager
-def xvfb(screen: str = "1600x1000x24") -> Iterator[str]:
+def xvfb(screen: str = "1600x1000x24", *extra: str) -> Iterator[str]:
+    """``extra``: more Xvfb options, e.g. ``"-ardelay", "250"`` (xset r rate does not
+    change Xvfb's auto-repeat; these options do)."""
     binary = shutil.which("Xvfb")
     if binary is None:
         raise RuntimeError("Xvfb is not installed (apt-get install xvfb xauth)")
     read, write = os.pipe()
     proc = subprocess.Popen(
-        [binary, "-displayfd", str(write), "-nolisten", "tcp", "-screen", "0", screen],
+        [binary, "-displayfd", str(write), "-nolisten", "tcp", "-screen", "0", screen, *extra],
         pass_fds=(write,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -18,6 +18,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TypeVar
 
+import numpy as np
+import numpy.typing as npt
+
 from desktop.core.audio.capture import MicrophoneTrack
 from desktop.core.audio.devices import SYSTEM_DEFAULT
 from desktop.core.audio.errors import AudioError, AudioUnavailable, NoAudioDevice
@@ -124,6 +127,13 @@ class AudioPath:
             await self.sink.stop()
 
     # -- runtime controls ----------------------------------------------------------------
+
+    def play_cue(self, clip: npt.NDArray[np.int16]) -> bool:
+        """Mix a short local sound into the speaker (desktop/core/audio/cue.py)."""
+        if self.sink is None:
+            return False
+        self.sink.cues.play(clip)
+        return True
 
     def set_processing(self, settings: ProcessingSettings) -> None:
         """Switch echo cancellation, noise suppression, high-pass or gain mid-call."""

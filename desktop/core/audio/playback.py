@@ -20,6 +20,7 @@ import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from desktop.core.audio.channel import DeviceChannel, DeviceEnd, Handle
+from desktop.core.audio.cue import CueMixer
 from desktop.core.audio.devices import SYSTEM_DEFAULT
 from desktop.core.audio.edges import SoundEdges
 from desktop.core.audio.frames import CHUNK_SAMPLES, RATE, Chunker, FrameConverter, Resampler
@@ -72,6 +73,7 @@ class Speaker(DeviceEnd):
         self.edges = SoundEdges("speaker")  # when replies become audible (call stats)
         self.notices = notices if notices is not None else Emitter[str]()
         self.playout = PlayoutBuffer(prefill_ms=prefill_ms, max_ms=max_ms)
+        self.cues = CueMixer()  # local sounds (push-to-talk cue) mixed over the reply
         self.frames_received = 0
         self._converter = FrameConverter()
         self._render = Chunker(CHUNK_SAMPLES)  # far-end reference in 10 ms pieces
@@ -155,14 +157,16 @@ class Speaker(DeviceEnd):
             self._flush = False
             state.fifo = state.fifo[:0]
         if state.resampler is None:
-            out = self.playout.pull(frames)
+            reply = self.playout.pull(frames)
+            out = self.cues.mix(reply)
             self._reference(out)
         else:
             while len(state.fifo) < frames:
-                chunk = self.playout.pull(CHUNK_SAMPLES)
+                chunk = self.cues.mix(self.playout.pull(CHUNK_SAMPLES))
                 self._reference(chunk)
                 state.fifo = np.concatenate((state.fifo, state.resampler.process(chunk)))
             out, state.fifo = state.fifo[:frames], state.fifo[frames:]
+            reply = out
         outdata[:] = out.reshape(-1, 1)  # broadcast to every channel
         ahead = time_info.outputBufferDacTime - time_info.currentTime
         if time_info.outputBufferDacTime <= 0 or not 0 <= ahead < 1:
@@ -170,7 +174,7 @@ class Speaker(DeviceEnd):
         self._output_latency = ahead
         # outputBufferDacTime is when this block's first sample plays: the reply's first
         # audible sample, on the monotonic clock.
-        self.edges.feed(out, time.monotonic() + ahead, handle.samplerate)
+        self.edges.feed(reply, time.monotonic() + ahead, handle.samplerate)  # not the cue
         if self.processor is not None:
             # When will the first sample of the last 10 ms handed to the canceller play?
             rate = handle.samplerate

@@ -35,8 +35,9 @@ REQUEST_ANSWER_SECONDS = 5.0
 class TurnState:
     response_in_flight: bool = False
     assistant_speaking: bool = False
-    listening: bool = False  # push-to-talk held
+    listening: bool = False  # push-to-talk held and the microphone open for it
     user_muted: bool = False
+    short_presses: int = 0  # presses under MIN_PTT_SECONDS so far: nothing was sent
 
 
 class TurnController:
@@ -61,6 +62,7 @@ class TurnController:
         self._requested_at: float | None = None
         self._release_task: asyncio.Task[None] | None = None
         self._in_tail = False
+        self._short_presses = 0
         self.changed: Emitter[TurnState] = Emitter()
 
     # -- what the server tells us ---------------------------------------------------------
@@ -91,8 +93,9 @@ class TurnController:
         return TurnState(
             response_in_flight=self._in_flight,
             assistant_speaking=self._speaking,
-            listening=self._held_since is not None,
+            listening=self._held_since is not None and not self._user_muted,
             user_muted=self._user_muted,
+            short_presses=self._short_presses,
         )
 
     def set_push_to_talk(self, enabled: bool) -> None:
@@ -136,8 +139,11 @@ class TurnController:
         if self._held_since is not None:
             return  # key auto-repeat
         if self._release_task is not None and not self._release_task.done():
-            # Pressed again within the tail: the previous turn is dropped with the clear below.
+            # Pressed again within the tail: the previous turn is sent now, not dropped
+            # (each release is one commit), and the new one starts after it.
             self._release_task.cancel()
+            self._in_tail = False
+            self._commit_turn()
         self._held_since = time.monotonic()
         self.interrupt()
         self._send(ce.input_audio_buffer_clear())
@@ -149,11 +155,13 @@ class TurnController:
             return
         held = time.monotonic() - self._held_since
         self._held_since = None
-        self._publish()
         if held < MIN_PTT_SECONDS:
+            self._short_presses += 1
             self._apply_mic()
             self._send(ce.input_audio_buffer_clear())
+            self._publish()
             return
+        self._publish()
         self._in_tail = True
         self._release_task = asyncio.get_running_loop().create_task(self._finish_turn())
 
@@ -162,6 +170,9 @@ class TurnController:
             await asyncio.sleep(PTT_TAIL_SECONDS)
         finally:
             self._in_tail = False
+        self._commit_turn()
+
+    def _commit_turn(self) -> None:
         self._apply_mic()
         self._send(ce.input_audio_buffer_commit())
         self.request_response()
@@ -175,6 +186,9 @@ class TurnController:
     def close(self) -> None:
         if self._release_task is not None:
             self._release_task.cancel()
+        if self._held_since is not None:  # the call ends mid-hold: nobody is listening now
+            self._held_since = None
+            self._publish()
 
     def _publish(self) -> None:
         self.changed.emit(self.state)

@@ -76,6 +76,7 @@ class AppSettings:
     tools: ToolSettings = field(default_factory=ToolSettings)
     ptt_key: str = "Space"
     global_ptt_key: str = "Ctrl+Alt+Space"
+    ptt_sound_cue: bool = True  # a short quiet blip when push-to-talk opens/closes the mic
     minimize_to_tray: bool = False
     font_scale: float = 1.0
     show_event_log: bool = False

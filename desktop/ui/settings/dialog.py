@@ -150,6 +150,7 @@ class SettingsDialog(QDialog):
         keys = self.hotkeys.values()
         new.ptt_key = keys.ptt_key
         new.global_ptt_key = keys.global_ptt_key
+        new.ptt_sound_cue = keys.ptt_sound_cue
         new.minimize_to_tray = keys.minimize_to_tray
         new.font_scale = keys.font_scale
         new.history_retention = keys.history_retention

@@ -29,6 +29,7 @@ PORTABLE = QKeySequence.SequenceFormat.PortableText
 class HotkeyValues:
     ptt_key: str
     global_ptt_key: str
+    ptt_sound_cue: bool
     minimize_to_tray: bool
     font_scale: float
     history_retention: str
@@ -46,10 +47,15 @@ class HotkeyPage(QWidget):
         add_row(keys, "&Global push-to-talk:", self.global_ptt_key,
                 name="Global push-to-talk key",
                 help_text="Works while Talkline is in the background, where the system allows "
-                "it (not under Wayland). Leave empty for none.")
+                "it (under Wayland the desktop asks you to confirm it). Leave empty for none.")
+        self.ptt_sound_cue = QCheckBox("Play a short &sound when the microphone opens and closes")
+        self.ptt_sound_cue.setChecked(settings.ptt_sound_cue)
+        self.ptt_sound_cue.setAccessibleName("Push-to-talk sound")
+        keys.addRow(self.ptt_sound_cue)
         keys.addRow(note_label(
             "The global key works while Talkline is in the background where the system allows "
-            "it; the window says so when it does not (for example under Wayland).",
+            "it; the window says so when it does not (for example a Wayland desktop without "
+            "the global shortcuts portal).",
             "About the global key"))
 
         window = QFormLayout()
@@ -86,6 +92,7 @@ class HotkeyPage(QWidget):
         return HotkeyValues(
             ptt_key=self.ptt_key.keySequence().toString(PORTABLE),
             global_ptt_key=self.global_ptt_key.keySequence().toString(PORTABLE),
+            ptt_sound_cue=self.ptt_sound_cue.isChecked(),
             minimize_to_tray=self.minimize_to_tray.isChecked(),
             font_scale=self.font_scale.value() / 100,
             history_retention=str(self.history_retention.currentData()),
