@@ -52,7 +52,7 @@ def parse_key(text: str) -> tuple[int, Qt.KeyboardModifier] | None:
     sequence = QKeySequence.fromString(text, QKeySequence.SequenceFormat.PortableText)
     if sequence.count() != 1:
         return None
-    combo = sequence[0]
+    combo = sequence[0]  # type: ignore[index]  # QKeySequence has operator[]; stubs miss it
     key = combo.key()
     if key in (Qt.Key.Key_unknown, 0):
         return None

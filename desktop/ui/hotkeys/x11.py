@@ -47,9 +47,11 @@ class XGrab:
         ready: asyncio.Future[str | None] = self._aio_loop.create_future()
 
         def report(problem: str | None) -> None:
-            self._aio_loop.call_soon_threadsafe(
-                lambda: ready.done() or ready.set_result(problem)
-            )
+            def settle() -> None:
+                if not ready.done():
+                    ready.set_result(problem)
+
+            self._aio_loop.call_soon_threadsafe(settle)
 
         self._thread = threading.Thread(
             target=self._run, args=(binding, report), name="talkline-hotkey", daemon=True
