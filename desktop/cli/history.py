@@ -10,28 +10,25 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import re
 import sys
-import time
 from typing import Any
 
+from desktop.cli.printer import for_people
 from desktop.core.history import (
     ConversationRecord,
     ConversationSummary,
     HistoryError,
     HistoryStore,
+    display,
 )
 
 ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System", "tool": "Tool"}
-# C0 and C1 controls except tab and newline, DEL, and the bidi embeddings/overrides/isolates.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
 def _plain(text: str) -> str:
-    return _UNSAFE.sub("", text)
+    """Stored text for a terminal: no escape codes, no keys (the one cleaner and scrubber)."""
+    return for_people(text)
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("history", help="list, read, search or delete saved conversations")
     hs = p.add_subparsers(dest="action", required=True)
     ls = hs.add_parser("list", help="the saved conversations, the most recent first")
@@ -75,8 +72,8 @@ def _run(args: argparse.Namespace, store: HistoryStore) -> int:
         elif not summaries:
             print("No conversations saved yet.")
         for s in summaries if not args.json else []:
-            print(f"{s.id[:8]}  {_when(s.started)}  {_duration(s.duration_s):>7}  "
-                  f"{s.provider:10} {_cost(s.cost):>8}  {s.turn_count:3} turns  "
+            print(f"{s.id[:8]}  {display.when(s.started)}  {display.duration(s.duration_s):>7}  "
+                  f"{s.provider:10} {display.cost(s.cost):>8}  {s.turn_count:3} turns  "
                   f"{_plain(_title(s))}")
         return 0
     if args.action == "search":
@@ -86,7 +83,7 @@ def _run(args: argparse.Namespace, store: HistoryStore) -> int:
         elif not hits:
             print(f"Nothing found for {_plain(args.text)!r}.")
         for h in hits if not args.json else []:
-            print(f"{h.conversation_id[:8]}  {_when(h.started)}  {_plain(h.title)}")
+            print(f"{h.conversation_id[:8]}  {display.when(h.started)}  {_plain(h.title)}")
             print(f"    {ROLE_NAMES.get(h.role, h.role)}: {_plain(h.snippet)}")
         return 0
     conversation_id = store.resolve_id(args.id)
@@ -117,9 +114,7 @@ def _run(args: argparse.Namespace, store: HistoryStore) -> int:
 
 def _text(record: ConversationRecord) -> str:
     s = record.summary
-    lines = [f"{_plain(_title(s))}",
-             f"{_when(s.started)} · {s.provider} · {s.model} · {_duration(s.duration_s)}"
-             f" · {_cost(s.cost)}", ""]
+    lines = [f"{_plain(_title(s))}", _facts(s), ""]
     for turn in record.turns:
         who = ROLE_NAMES.get(turn.role, turn.role)
         mark = "" if turn.status == "completed" else f" [{turn.status}]"
@@ -129,9 +124,7 @@ def _text(record: ConversationRecord) -> str:
 
 def _markdown(record: ConversationRecord) -> str:
     s = record.summary
-    out = [f"# {_plain(_title(s))}", "",
-           f"_{_when(s.started)} · {s.provider} · {s.model} · {_duration(s.duration_s)}"
-           f" · {_cost(s.cost)}_", ""]
+    out = [f"# {_plain(_title(s))}", "", f"_{_facts(s)}_", ""]
     for turn in record.turns:
         who = ROLE_NAMES.get(turn.role, turn.role)
         mark = "" if turn.status == "completed" else f" _({turn.status})_"
@@ -150,19 +143,10 @@ def _print_json(data: object) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=True))
 
 
+def _facts(s: ConversationSummary) -> str:
+    when, length = display.when(s.started), display.duration(s.duration_s)
+    return f"{when} · {s.provider} · {s.model} · {length} · {display.cost(s.cost)}"
+
+
 def _title(s: ConversationSummary) -> str:
-    return s.title or f"Conversation of {_when(s.started)}"
-
-
-def _when(epoch: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch))
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
-
-
-def _cost(cost: float | None) -> str:
-    return "-" if cost is None else f"${cost:.4f}" if cost < 0.01 else f"${cost:.2f}"
+    return display.title(s.title, s.started)

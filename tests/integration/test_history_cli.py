@@ -54,7 +54,7 @@ def test_show_prints_the_turns_without_terminal_controls(saved) -> None:
     out = history(path, "show", cid[:8])
     assert out.returncode == 0, out.stderr
     assert "You: Plan a picnic for Saturday" in out.stdout
-    assert "Assistant: Bring bread, cheese and a kumquat [31mtart[0m evil." in out.stdout
+    assert "Assistant: Bring bread, cheese and a kumquat tart evil." in out.stdout  # codes gone
     assert "\x1b" not in out.stdout and "\u202e" not in out.stdout
     md = history(path, "show", cid, "--markdown").stdout
     assert md.startswith("# Plan a picnic for Saturday\n") and "**You**: Perfect, thanks" in md

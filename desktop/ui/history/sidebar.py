@@ -9,7 +9,6 @@ is shown as plain text only (list items, and the reader's plain-text document).
 from __future__ import annotations
 
 import logging
-import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -28,7 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.history import ConversationSummary, HistoryError, HistoryStore, SearchHit
+from desktop.core.history import (
+    ConversationSummary,
+    HistoryError,
+    HistoryStore,
+    SearchHit,
+    display,
+)
 from desktop.ui.history.reader import ROLE_NAMES, ConversationReader
 
 log = logging.getLogger("talkline.ui.history")
@@ -164,15 +169,18 @@ class HistorySidebar(QWidget):
                 self._show_problem(str(exc))
 
     def _add_summary(self, s: ConversationSummary) -> None:
-        details = f"{_when(s.started)} · {s.provider} · {_duration(s.duration_s)}"
+        details = f"{display.when(s.started)} · {s.provider} · {display.duration(s.duration_s)}"
         if s.cost is not None:
-            details += f" · ${s.cost:.2f}"
-        self._add_item(s.id, f"{_title(s.title, s.started)}\n{details}")
+            details += f" · {display.cost(s.cost)}"
+        self._add_item(s.id, f"{display.title(s.title, s.started)}\n{details}")
 
     def _add_hit(self, hit: SearchHit) -> None:
         who = ROLE_NAMES.get(hit.role, hit.role)
-        self._add_item(hit.conversation_id, f"{_title(hit.title, hit.started)}\n"
-                       f"{_when(hit.started)} · {who}: {hit.snippet}")
+        self._add_item(
+            hit.conversation_id,
+            f"{display.title(hit.title, hit.started)}\n"
+            f"{display.when(hit.started)} · {who}: {hit.snippet}",
+        )
 
     def _add_item(self, conversation_id: str, text: str) -> None:
         item = QListWidgetItem(text)  # plain text: a list item never renders markup
@@ -192,7 +200,7 @@ class HistorySidebar(QWidget):
             self.refresh()
             return False
         self._open_id = conversation_id
-        self.title.setText(_title(record.summary.title, record.summary.started))
+        self.title.setText(display.title(record.summary.title, record.summary.started))
         self.reader.show_record(record, self.search.text())
         self.pages.setCurrentIndex(1)
         self._update_buttons()
@@ -225,8 +233,9 @@ class HistorySidebar(QWidget):
         conversation_id = self.selected_id()
         if conversation_id is None:
             return
-        title, ok = QInputDialog.getText(self, "Rename conversation", "Title:",
-                                         text=self.title.text() if self._open_id else "")
+        title, ok = QInputDialog.getText(
+            self, "Rename conversation", "Title:", text=self.title.text() if self._open_id else ""
+        )
         if ok and title.strip():
             self._change(lambda: self.store.rename(conversation_id, title))
             if self._open_id:
@@ -235,7 +244,8 @@ class HistorySidebar(QWidget):
     def _delete(self) -> None:
         conversation_id = self.selected_id()
         if conversation_id is None or not self._confirm(
-                "Delete this conversation?", "It cannot be brought back."):
+            "Delete this conversation?", "It cannot be brought back."
+        ):
             return
         self._change(lambda: self.store.delete(conversation_id))
         self.close_reader()
@@ -254,9 +264,13 @@ class HistorySidebar(QWidget):
         self.refresh()
 
     def _confirm(self, question: str, detail: str) -> bool:
-        box = QMessageBox(QMessageBox.Icon.Warning, "Talkline", question,
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                          self)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Talkline",
+            question,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
         box.setInformativeText(detail)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         return box.exec() == QMessageBox.StandardButton.Yes
@@ -264,17 +278,3 @@ class HistorySidebar(QWidget):
     def _show_problem(self, text: str | None) -> None:
         self.message.setText(text or "")
         self.message.setVisible(bool(text))
-
-
-def _title(title: str, started: float) -> str:
-    return title or f"Conversation of {_when(started)}"
-
-
-def _when(epoch: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch))
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
