@@ -714,6 +714,10 @@ class MainWindow(QMainWindow):
         self.event_log_dock.setVisible(settings.show_event_log)
         self.stats_dock.setVisible(settings.show_call_quality)
         self.history_dock.apply_settings(settings)
+        if settings.tools != old.tools:  # built-ins switched, another folder, MCP servers
+            self.controller.spawn(
+                self.controller.session.replace_tools(window_tools(self)), "tools"
+            )
         if not self.controller.state.is_active:
             self._select_provider(settings.provider)
         self._on_provider_chosen(self.provider.currentIndex())  # the pickers show the new lists

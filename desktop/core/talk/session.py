@@ -224,6 +224,19 @@ class TalkSession:
         tools.calls.notice.connect(lambda text: self.notice.emit(Notice(text, f"tool:{text}")))
         tools.registry.changed.connect(lambda _none: self._tools_changed())
 
+    async def replace_tools(self, tools: ConversationTools) -> None:
+        """New tool settings: the old tools stop (their servers too), the new ones start and
+        are declared to a call under way."""
+        old = self.tools
+        self.use_tools(tools)
+        if old is not None:
+            await old.aclose()
+        call = self.call
+        if call is not None:
+            tools.attach(call)
+        tools.start()
+        self._tools_changed()
+
     def start_tools(self) -> None:
         """Start the MCP servers in the background (at start-up; Connect never waits)."""
         if self.tools is not None:
