@@ -22,6 +22,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from desktop.core.audio.gate import GatedTrack
 from desktop.core.call.errors import CallError
+from desktop.core.call.gathering import Gathered, set_local_offer
 from desktop.core.call.jitter import use_arrival_order
 from desktop.core.call.remote import NullSink, RemoteTap
 from desktop.core.call.signaling import Signaling, close_quietly
@@ -96,6 +97,7 @@ class RealtimeCall:
 
         self.pc: RTCPeerConnection | None = None
         self.call_id: str | None = None
+        self.gathered: Gathered | None = None  # what went into the offer
         self.session: dict = {}  # the server's view, from session.created/updated
         self.voice_fixed = False  # the provider no longer accepts another voice
         self.user_speaking = False  # the server's VAD hears the user right now
@@ -185,7 +187,7 @@ class RealtimeCall:
             pc.addTransceiver("video", direction="recvonly")
         pc.on("track", self._on_track)
         pc.on("connectionstatechange", self._on_connection_state)
-        await pc.setLocalDescription(await pc.createOffer())  # aiortc gathers fully here
+        self.gathered = await set_local_offer(pc, ice_servers)  # never waits on silent STUN
 
         self._set_state(CallState.SIGNALING)
         answer = await self._signaling.post_offer(pc.localDescription.sdp, auth)
