@@ -2,7 +2,7 @@
 with echo cancellation, noise suppression and high-pass on, talking all the time.
 
     .venv/bin/python benchmarks/audio_cpu.py [--seconds 60] [--runs 1]
-        [--processing all|aec|none] [--numpy-level]
+        [--processing all|aec|none] [--aiortc-level]
 
 Real devices (a private PulseAudio with virtual devices), real WebRTC on loopback to the
 local server in immediate-echo mode, run in its own process so only Talkline is measured.
@@ -11,9 +11,9 @@ so capture, both Opus directions, playout and the echo canceller all work at onc
 Targets: <= 15 % of one core, <= 250 MB resident.
 
 `--processing` picks what runs (all: AEC+NS+HPF, the default; aec: the canceller alone;
-none). `--numpy-level` is an experiment, measured here only: aiortc computes every sent
-frame's RTP audio level (RFC 6465) with a per-sample Python loop, whether or not the
-ssrc-audio-level extension was negotiated; this swaps in a numpy version for this process.
+none). `--aiortc-level` puts back aiortc's own RTP audio level (RFC 6465), a per-sample
+Python loop for every sent frame, computed whether or not the ssrc-audio-level extension
+was negotiated; the engine normally swaps in numpy (desktop/core/call/audio_level.py).
 With `--runs N` each run is printed and then the medians.
 """
 
@@ -56,22 +56,6 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def numpy_audio_level() -> None:
-    """The same RFC 6465 level as aiortc's loop (identical results), with numpy."""
-    import math
-
-    import aiortc.rtp
-    import numpy
-
-    def level(frame: object) -> int:
-        samples = numpy.frombuffer(bytes(frame.planes[0]), numpy.int16)  # type: ignore[attr-defined]
-        energy = float(numpy.dot(samples.astype(numpy.float64), samples))
-        rms = math.sqrt(energy / (frame.samples * 32767 * 32767))  # type: ignore[attr-defined]
-        return round(max(-127.0, min(0.0, 20 * math.log10(rms)))) if rms > 0 else -127
-
-    aiortc.rtp.compute_audio_level_dbov = level  # type: ignore[assignment]
-
-
 PROCESSING = {
     "all": dict(echo_cancellation=True, noise_suppression=True, high_pass_filter=True),
     "aec": dict(echo_cancellation=True, noise_suppression=False, high_pass_filter=False),
@@ -80,8 +64,11 @@ PROCESSING = {
 
 
 async def measure(
-    seconds: float, pulse: PulseAudio, base_url: str, processing: str
+    seconds: float, pulse: PulseAudio, base_url: str, processing: str, aiortc_level: bool
 ) -> tuple[float, float]:
+    import aiortc.rtp
+
+    aiortc_own = aiortc.rtp.compute_audio_level_dbov
     from desktop.core.audio.path import AudioPath
     from desktop.core.audio.processing import ProcessingSettings
     from desktop.core.call.engine import RealtimeCall
@@ -97,6 +84,8 @@ async def measure(
         profile, default_config(profile), audio_source=path.source, audio_sink=path.sink
     )
     await call.connect()
+    if aiortc_level:
+        aiortc.rtp.compute_audio_level_dbov = aiortc_own  # undo the engine's numpy level
     voice = speech_like(seconds + 8, seed=77, dbfs=-16)
     player = pulse.play(voice, wait=False)  # talks for the whole call
     try:
@@ -125,10 +114,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--processing", choices=sorted(PROCESSING), default="all")
-    parser.add_argument("--numpy-level", action="store_true")
+    parser.add_argument("--aiortc-level", action="store_true")
     args = parser.parse_args()
-    if args.numpy_level:
-        numpy_audio_level()
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER, str(port)],
@@ -142,7 +129,9 @@ def main() -> None:
         results = []
         with PulseAudio() as pulse:
             for _ in range(args.runs):
-                results.append(asyncio.run(measure(args.seconds, pulse, base_url, args.processing)))
+                results.append(asyncio.run(
+                    measure(args.seconds, pulse, base_url, args.processing, args.aiortc_level)
+                ))
         if args.runs > 1:
             cpus = sorted(r[0] for r in results)
             print(f"median of {args.runs} runs: CPU {statistics.median(cpus):.1f} % "

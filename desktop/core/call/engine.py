@@ -21,6 +21,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
 from desktop.core.audio.gate import GatedTrack
+from desktop.core.call.audio_level import use_numpy_audio_level
 from desktop.core.call.errors import CallError
 from desktop.core.call.gathering import Gathered, set_local_offer
 from desktop.core.call.jitter import use_arrival_order
@@ -178,6 +179,7 @@ class RealtimeCall:
         auth = await self._signaling.authorize()
 
         self._set_state(CallState.GATHERING)
+        use_numpy_audio_level()  # aiortc's per-sample loop for each sent frame → numpy
         pc = RTCPeerConnection(RTCConfiguration(iceServers=ice_servers))
         self.pc = pc
         self._channel = pc.createDataChannel(self.profile.channel_label, ordered=True)
