@@ -111,8 +111,8 @@ def _key(name: str) -> str:
 def _component(dist: md.Distribution) -> Component:
     meta = dist.metadata
     name = meta["Name"]
-    license_ = meta.get("License-Expression") or ""
-    raw = (meta.get("License") or "").strip()
+    license_ = _field(meta, "License-Expression")
+    raw = _field(meta, "License").strip()
     if not license_ and raw and "\n" not in raw and len(raw) < 80:
         license_ = raw
     if not license_:
@@ -134,6 +134,11 @@ def _component(dist: md.Distribution) -> Component:
         source=f"https://pypi.org/project/{name}/{dist.version}/",
         text="\n\n".join(texts),
     )
+
+
+def _field(meta: md.PackageMetadata, name: str) -> str:
+    values = meta.get_all(name) or []
+    return str(values[0]) if values else ""
 
 
 def _own_licence() -> str:
