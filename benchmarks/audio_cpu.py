@@ -1,13 +1,20 @@
 """What a call costs: CPU (% of one core) and memory of the Talkline process during a call
 with echo cancellation, noise suppression and high-pass on, talking all the time.
 
-    .venv/bin/python benchmarks/audio_cpu.py [--seconds 60]
+    .venv/bin/python benchmarks/audio_cpu.py [--seconds 60] [--runs 1]
+        [--processing all|aec|none] [--aiortc-level]
 
 Real devices (a private PulseAudio with virtual devices), real WebRTC on loopback to the
 local server in immediate-echo mode, run in its own process so only Talkline is measured.
 A voice is played into the virtual microphone for the whole call and comes straight back,
 so capture, both Opus directions, playout and the echo canceller all work at once.
 Targets: <= 15 % of one core, <= 250 MB resident.
+
+`--processing` picks what runs (all: AEC+NS+HPF, the default; aec: the canceller alone;
+none). `--aiortc-level` puts back aiortc's own RTP audio level (RFC 6465), a per-sample
+Python loop for every sent frame, computed whether or not the ssrc-audio-level extension
+was negotiated; the engine normally swaps in numpy (desktop/core/call/audio_level.py).
+With `--runs N` each run is printed and then the medians.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import asyncio
 import os
 import resource
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -48,14 +56,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def measure(seconds: float, pulse: PulseAudio, base_url: str) -> None:
+PROCESSING = {
+    "all": dict(echo_cancellation=True, noise_suppression=True, high_pass_filter=True),
+    "aec": dict(echo_cancellation=True, noise_suppression=False, high_pass_filter=False),
+    "none": dict(echo_cancellation=False, noise_suppression=False, high_pass_filter=False),
+}
+
+
+async def measure(
+    seconds: float, pulse: PulseAudio, base_url: str, processing: str, aiortc_level: bool
+) -> tuple[float, float]:
+    import aiortc.rtp
+
+    aiortc_own = aiortc.rtp.compute_audio_level_dbov
     from desktop.core.audio.path import AudioPath
+    from desktop.core.audio.processing import ProcessingSettings
     from desktop.core.call.engine import RealtimeCall
     from desktop.core.profiles import get_profile
     from desktop.core.session import default_config
 
     profile = get_profile("local").with_base_url(base_url)
-    path = AudioPath()
+    path = AudioPath(settings=ProcessingSettings(**PROCESSING[processing]))
     await path.start()
     if path.source is None or path.sink is None:
         raise SystemExit(f"audio did not open: {[e.message for e in path.errors]}")
@@ -63,6 +84,8 @@ async def measure(seconds: float, pulse: PulseAudio, base_url: str) -> None:
         profile, default_config(profile), audio_source=path.source, audio_sink=path.sink
     )
     await call.connect()
+    if aiortc_level:
+        aiortc.rtp.compute_audio_level_dbov = aiortc_own  # undo the engine's numpy level
     voice = speech_like(seconds + 8, seed=77, dbfs=-16)
     player = pulse.play(voice, wait=False)  # talks for the whole call
     try:
@@ -77,16 +100,21 @@ async def measure(seconds: float, pulse: PulseAudio, base_url: str) -> None:
         await call.close()
         await path.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"audio_cpu: {wall:.0f} s call, AEC+NS+HPF on, immediate echo (full duplex)")
+    print(f"audio_cpu: {wall:.0f} s call, processing {processing}, immediate echo (full duplex)")
     print(f"  CPU     {cpu / wall * 100:5.1f} % of one core   (target <= 15 %)")
     print(f"  RSS     {rss_mb():5.0f} MB now, {peak:.0f} MB peak   (target <= 250 MB)")
     print(f"  frames received {received}, playout underruns {stats.underruns}, "
-          f"overruns {stats.overruns}, echo delay {stats.echo_delay_ms} ms")
+          f"overruns {stats.overruns} ({stats.dropped_ms:.0f} ms dropped), "
+          f"echo delay {stats.echo_delay_ms} ms", flush=True)
+    return cpu / wall * 100, float(stats.overruns)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--processing", choices=sorted(PROCESSING), default="all")
+    parser.add_argument("--aiortc-level", action="store_true")
     args = parser.parse_args()
     port = free_port()
     server = subprocess.Popen(
@@ -98,8 +126,17 @@ def main() -> None:
     try:
         assert server.stdout is not None
         base_url = server.stdout.readline().split()[-1]  # "... listening on <base url>"
+        results = []
         with PulseAudio() as pulse:
-            asyncio.run(measure(args.seconds, pulse, base_url))
+            for _ in range(args.runs):
+                results.append(asyncio.run(
+                    measure(args.seconds, pulse, base_url, args.processing, args.aiortc_level)
+                ))
+        if args.runs > 1:
+            cpus = sorted(r[0] for r in results)
+            print(f"median of {args.runs} runs: CPU {statistics.median(cpus):.1f} % "
+                  f"(runs: {', '.join(f'{c:.1f}' for c in cpus)}), overruns per run "
+                  f"{statistics.median(r[1] for r in results):.0f}")
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -13,7 +13,14 @@ The breakdown comes from the audio path's own counters (and the local server's q
 `--stock-jitter` puts back aiortc's own audio jitter buffer (80 ms on each receiving side)
 for comparison. With the echo canceller on, a few bursts may not be recognised: an
 instant echo overlaps the burst itself, which the canceller partly treats as echo — an
-artefact of echoing the user, not of the path; `--no-aec` measures without it.
+artefact of echoing the user, not of the path; `--no-aec` measures without it (noise
+suppression and high-pass stay on), `--no-processing` without any WebRTC processing.
+
+WebRTC's audio processing delays the microphone by itself (measured offline, 12 bursts
+through livekit's module, envelope-matched like here): high-pass + noise suppression
+7.5 ms, + echo canceller 15 ms (AEC3 works in 4 ms blocks behind a 3-band filter bank at
+48 kHz), whatever the far end does. Talkline's capture adds no buffer for it: each 10 ms
+piece is cleaned as it completes, and a frame leaves with its second piece.
 """
 
 from __future__ import annotations
@@ -94,6 +101,8 @@ async def measure(args: argparse.Namespace, pulse: PulseAudio) -> None:
         args.latency
     )
     settings = ProcessingSettings(echo_cancellation=not args.no_aec)
+    if args.no_processing:  # no WebRTC processing at all (its own delay: see the docstring)
+        settings = ProcessingSettings(False, False, False, False)
     path = AudioPath(latency=latency, blocksize=args.blocksize, settings=settings)
     await path.start()
     if path.source is None or path.sink is None:
@@ -139,8 +148,11 @@ async def measure(args: argparse.Namespace, pulse: PulseAudio) -> None:
     net = [x - baseline for x in found]
     cols = list(zip(*samples, strict=True)) if samples else [[0.0]] * 5
     jitter = "aiortc's stock (80 ms)" if args.stock_jitter else "arrival order (Talkline's)"
+    mode = "echo canceller " + ("off" if args.no_aec else "on")
+    mode = "no processing" if args.no_processing else mode
     print(f"audio_latency: {len(found)} bursts ({missed} not recognised), latency={latency}, "
-          f"blocksize={args.blocksize}, echo canceller {'off' if args.no_aec else 'on'}, "
+          f"blocksize={args.blocksize}, "
+          f"{mode}, "
           f"receive jitter buffer: {jitter}")
     print(f"  round trip, probe included : median {statistics.median(found):6.1f} ms   "
           f"p95 {pct(found, 0.95):6.1f} ms")
@@ -169,6 +181,8 @@ def main() -> None:
                         help="keep aiortc's 80 ms audio jitter buffer (for comparison)")
     parser.add_argument("--latency", default="low", help='"low", "high" or seconds')
     parser.add_argument("--no-aec", action="store_true", help="echo canceller off")
+    parser.add_argument("--no-processing", action="store_true",
+                        help="no echo canceller, noise suppression or high-pass")
     parser.add_argument("--blocksize", type=int, default=240, help="device block, frames")
     args = parser.parse_args()
     if args.stock_jitter:

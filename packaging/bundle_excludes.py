@@ -28,6 +28,9 @@ OTHER_UNUSED = (
     "tkinter", "unittest", "pydoc", "doctest", "lib2to3", "test", "setuptools", "pip",
     "IPython", "matplotlib", "pytest", "hypothesis",
     "livekit.rtc.jupyter",
+    # pydantic's mypy plugin (collected with pydantic's submodules) pulls in mypy, its
+    # compiled modules and ast_serialize: a type checker, never run by the app (3.5 MB).
+    "pydantic.mypy", "mypy", "mypyc", "ast_serialize",
 )
 
 EXCLUDED = tuple(f"PySide6.{m}" for m in QT_UNUSED) + NUMPY_UNUSED + OTHER_UNUSED

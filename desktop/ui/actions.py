@@ -8,6 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenuBar
 
+from desktop.ui.about import show_about
+
 
 @dataclass
 class Actions:
@@ -112,3 +114,6 @@ def build_menus(bar: QMenuBar, actions: Actions, event_log_toggle: QAction) -> N
     view.addSeparator()
     for action in (actions.zoom_in, actions.zoom_out, actions.zoom_reset):
         view.addAction(action)
+    about = bar.addMenu("&Help").addAction("&About Talkline")
+    about.setMenuRole(QAction.MenuRole.AboutRole)  # macOS: in the application menu
+    about.triggered.connect(lambda: show_about(bar.window()))

@@ -14,6 +14,7 @@ the system python3 on a build machine.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import shutil
@@ -40,6 +41,24 @@ Talk to realtime speech-to-speech AI models
  (OpenAI Realtime, Inworld, rtAV, any OpenAI-compatible endpoint) over WebRTC,
  with native audio, keys in the OS keyring, and a built-in local server that
  needs no key and no network."""
+
+
+def _licenses():  # packaging/licenses.py ("packaging" is not importable: PyPA's name)
+    spec = importlib.util.spec_from_file_location("talkline_licenses", HERE.parent / "licenses.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_copyright(bundle: Path, tree: Path) -> None:
+    """/usr/share/doc/talkline/copyright (Debian's machine-readable format), generated from
+    the licenses.json that pyinstaller.spec wrote from the bundle's actual contents."""
+    licenses = _licenses()
+    doc = tree / "usr/share/doc" / PACKAGE
+    doc.mkdir(parents=True, exist_ok=True)
+    (doc / "copyright").write_text(licenses.copyright_text(licenses.load(bundle)),
+                                   encoding="utf-8")
 
 
 def project_version() -> str:
@@ -78,6 +97,7 @@ def stage(bundle: Path, tree: Path) -> None:
         shutil.copy2(ROOT / "resources/icons" / f"talkline-{size}.png", folder / "talkline.png")
     (icons / "scalable/apps").mkdir(parents=True)
     shutil.copy2(ROOT / "resources/talkline.svg", icons / "scalable/apps/talkline.svg")
+    write_copyright(bundle, tree)
     for path in tree.rglob("*"):  # whatever the umask of the build machine
         if path.is_symlink():
             continue

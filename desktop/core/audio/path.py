@@ -118,13 +118,15 @@ class AudioPath:
         self._levels.start()
 
     async def close(self) -> None:
-        """Idempotent."""
+        """Idempotent. The devices stop first, then the echo canceller is released: a
+        deterministic end for its native runtime, long before the interpreter's exit."""
         self._watcher.stop()
         await self._levels.stop()
         if self.source is not None:
             await self.source.aclose()
         if self.sink is not None:
             await self.sink.stop()
+        self.processor.close()
 
     # -- runtime controls ----------------------------------------------------------------
 

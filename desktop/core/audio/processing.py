@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+import weakref
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -27,20 +28,27 @@ from desktop.core.audio.frames import CHUNK_SAMPLES, RATE
 
 log = logging.getLogger("talkline.audio")
 
-# livekit disposes its native runtime at exit; a PortAudio thread still calling into it
-# then can make Rust abort the process ("panic in a function that cannot unwind": seen
-# once, at the end of one of a dozen benchmark runs; this is the likely way). So calls go
-# through one lock, and an exit hook registered after livekit's (atexit runs the last
-# registered first) closes the door before livekit's runtime goes.
+# livekit's native runtime must not see a call, nor drop a handle, once the interpreter is
+# on its way out: a runtime thread calling back into a finalizing Python is killed in the
+# middle of Rust code, and Rust aborts ("panic in a function that cannot unwind"; seen at
+# the end of a 180 s call). So shutdown is deterministic: `AudioPath.close()` stops the
+# devices (nothing feeds the module any more) and then `AudioProcessor.close()` releases
+# the module while everything is alive. For a process that exits with audio still
+# running, an exit hook registered after livekit's (atexit runs the last registered first)
+# closes the door to the FFI and releases every module before livekit's runtime goes.
+# Every call goes through one lock, so a PortAudio thread is never inside the FFI then.
 _ffi_lock = threading.Lock()
 _ffi_open = True
 _exit_hook_registered = False
+_live: weakref.WeakSet[AudioProcessor] = weakref.WeakSet()
 
 
 def _close_ffi_at_exit() -> None:
     global _ffi_open
     with _ffi_lock:  # waits for a call in flight
         _ffi_open = False
+    for processor in list(_live):
+        processor.close()
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,9 @@ class AudioProcessor:
         self.render_delay_ms = 0.0  # written by the speaker's callback
         self.delay_ms = 0  # the last delay given to the canceller
         self.error = ""  # why processing is off, when the module could not load
+        self._closed = False
         self._build()
+        _live.add(self)
 
     @property
     def settings(self) -> ProcessingSettings:
@@ -81,10 +91,18 @@ class AudioProcessor:
             self._build()
         return new
 
+    def close(self) -> None:
+        """Release the native module (idempotent); the audio threads must be stopped first.
+
+        Later chunks pass through untouched. Called by `AudioPath.close()`."""
+        with _ffi_lock:  # waits for a chunk in flight; the module is dropped right here
+            self._closed = True
+            self._apm = None
+
     def _build(self) -> None:
         s = self._settings
         apm = None
-        if s.any:
+        if s.any and not self._closed:
             try:
                 from livekit.rtc import AudioProcessingModule
 
@@ -99,36 +117,35 @@ class AudioProcessor:
             except Exception as exc:  # a missing wheel must not cost the user their voice
                 log.warning("audio processing unavailable: %s", exc)
                 self.error = f"Echo cancellation is unavailable ({exc})."
-        self._apm = apm  # one reference swap: the audio threads use it from their next chunk
+        with _ffi_lock:  # the old module is released here, never under a call into it
+            self._apm = apm  # the audio threads use the new one from their next chunk
 
     def process_render(self, chunk: np.ndarray) -> None:
         """10 ms at 48 kHz that is about to be played (speaker thread)."""
-        apm = self._apm
-        if apm is None or not self._settings.echo_cancellation:
+        if self._apm is None or not self._settings.echo_cancellation:
             return
-        with _ffi_lock:
-            if not _ffi_open:
+        with _ffi_lock:  # no local reference: only close() ever drops the module
+            if not _ffi_open or self._apm is None:
                 return
             try:
-                apm.process_reverse_stream(_frame(bytearray(chunk.tobytes())))
+                self._apm.process_reverse_stream(_frame(bytearray(chunk.tobytes())))
             except Exception as exc:
                 log.debug("process_reverse_stream: %s", exc)
 
     def process_capture(self, chunk: np.ndarray, capture_delay_ms: float) -> np.ndarray:
         """10 ms at 48 kHz from the microphone, cleaned (microphone thread)."""
-        apm = self._apm
-        if apm is None:
+        if self._apm is None:
             return chunk
         buffer = bytearray(chunk.tobytes())
         with _ffi_lock:
-            if not _ffi_open:
+            if not _ffi_open or self._apm is None:
                 return chunk
             try:
                 if self._settings.echo_cancellation:
                     delay = self.render_delay_ms + capture_delay_ms
                     self.delay_ms = int(max(0.0, min(500.0, delay)))
-                    apm.set_stream_delay_ms(self.delay_ms)  # every frame, or AEC loses ~20 dB
-                apm.process_stream(_frame(buffer))
+                    self._apm.set_stream_delay_ms(self.delay_ms)  # every frame, or AEC loses ~20 dB
+                self._apm.process_stream(_frame(buffer))
             except Exception as exc:
                 log.debug("process_stream: %s", exc)
                 return chunk

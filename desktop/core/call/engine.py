@@ -28,7 +28,9 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from desktop.core.audio.errors import AudioError
 from desktop.core.audio.gate import GatedTrack
+from desktop.core.call.audio_level import use_numpy_audio_level
 from desktop.core.call.errors import CallError
+from desktop.core.call.gathering import Gathered, set_local_offer
 from desktop.core.call.jitter import use_arrival_order
 from desktop.core.call.remote import NullSink, RemoteTap
 from desktop.core.call.signaling import Signaling, close_quietly
@@ -107,6 +109,7 @@ class RealtimeCall:
 
         self.pc: RTCPeerConnection | None = None
         self.call_id: str | None = None
+        self.gathered: Gathered | None = None  # what went into the offer
         self.session: dict[str, Any] = {}  # the server's view, from session.created/updated
         self.voice_fixed = False  # the provider no longer accepts another voice
         self.user_speaking = False  # the server's VAD hears the user right now
@@ -188,6 +191,7 @@ class RealtimeCall:
         auth = await self._signaling.authorize()
 
         self._set_state(CallState.GATHERING)
+        use_numpy_audio_level()  # aiortc's per-sample loop for each sent frame → numpy
         pc = RTCPeerConnection(RTCConfiguration(iceServers=ice_servers))
         self.pc = pc
         self._channel = pc.createDataChannel(self.profile.channel_label, ordered=True)
@@ -197,7 +201,7 @@ class RealtimeCall:
             pc.addTransceiver("video", direction="recvonly")
         pc.on("track", self._on_track)
         pc.on("connectionstatechange", self._on_connection_state)
-        await pc.setLocalDescription(await pc.createOffer())  # aiortc gathers fully here
+        self.gathered = await set_local_offer(pc, ice_servers)  # never waits on silent STUN
 
         self._set_state(CallState.SIGNALING)
         answer = await self._signaling.post_offer(pc.localDescription.sdp, auth)
