@@ -64,8 +64,9 @@ class AboutDialog(QDialog):
         layout.addWidget(statement)
         layout.addWidget(split, 1)
         layout.addWidget(buttons)
-        if self.components.topLevelItemCount():
-            self.components.setCurrentItem(self.components.topLevelItem(0))
+        first = self.components.topLevelItem(0)
+        if first is not None:
+            self.components.setCurrentItem(first)
 
     def _show_text(self, item: QTreeWidgetItem | None, _previous: object = None) -> None:
         if item is None:

@@ -215,8 +215,8 @@ class DeviceChannel:
                 close_stream(handle.opened)
             else:
                 done = loop.run_in_executor(None, close_stream, handle.opened)
-                self._tasks.add(done)  # type: ignore[arg-type]
-                done.add_done_callback(self._tasks.discard)  # type: ignore[arg-type]
+                self._tasks.add(done)
+                done.add_done_callback(self._tasks.discard)
 
     async def _close(self, handle: Handle) -> None:
         handle.closing = True

@@ -40,7 +40,8 @@ def read_wav_mono48k(path: str | Path) -> np.ndarray:
         raise ValueError(f"unsupported WAV sample width: {width} bytes")
     data = data.reshape(-1, channels).mean(axis=1).astype(np.int16)
     if rate == RATE:
-        return data
+        mono: np.ndarray = data
+        return mono
     frame = av.AudioFrame.from_ndarray(data.reshape(1, -1), format="s16", layout="mono")
     frame.sample_rate = rate
     resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
@@ -112,6 +113,7 @@ class WavRecorder:
         try:
             while True:
                 frame = await track.recv()
+                assert isinstance(frame, av.AudioFrame)  # an audio track's frames
                 self.frames_received += 1
                 samples = self._converter.convert(frame)
                 self._chunks.append(samples)

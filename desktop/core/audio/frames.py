@@ -23,7 +23,8 @@ def to_mono(block: np.ndarray) -> np.ndarray:
         return block.copy()
     if block.shape[1] == 1:
         return block[:, 0].copy()
-    return block.mean(axis=1).astype(np.int16)
+    mixed: np.ndarray = block.mean(axis=1).astype(np.int16)
+    return mixed
 
 
 def make_frame(samples: np.ndarray, pts: int) -> av.AudioFrame:
@@ -62,11 +63,14 @@ class FrameConverter:
         channels = len(frame.layout.channels)
         if frame.sample_rate == RATE and frame.format.name == "s16" and channels <= 2:
             # The common case (aiortc's Opus decoder: packed s16 stereo): numpy, no delay.
-            data = np.frombuffer(frame.planes[0], dtype=np.int16)[: frame.samples * channels]
+            plane = frame.planes[0]  # a buffer; av's stubs do not say so
+            data = np.frombuffer(plane, dtype=np.int16)[: frame.samples * channels]  # type: ignore[call-overload]
             if channels == 2:
                 pairs = data.reshape(-1, 2).astype(np.int32)
-                return ((pairs[:, 0] + pairs[:, 1]) >> 1).astype(np.int16)
-            return data.copy()
+                mono: np.ndarray = ((pairs[:, 0] + pairs[:, 1]) >> 1).astype(np.int16)
+                return mono
+            copied: np.ndarray = data.copy()
+            return copied
         if self._swr is None:
             self._swr = av.AudioResampler(format="s16", layout="mono", rate=RATE)
         out = [f.to_ndarray().reshape(-1) for f in self._swr.resample(frame)]

@@ -42,7 +42,9 @@ class GatedTrack(MediaStreamTrack):
         source = self._source
         if source is not None:
             try:
-                frame = await source.recv()
+                received = await source.recv()
+                assert isinstance(received, av.AudioFrame)  # an audio track's frames
+                frame = received
             except MediaStreamError:
                 self._source = None  # the source ended (file played out): send silence
             except asyncio.CancelledError:

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
@@ -130,6 +131,7 @@ class Speaker(DeviceEnd):
         try:
             while True:
                 frame = await track.recv()
+                assert isinstance(frame, av.AudioFrame)  # an audio track's frames
                 self.frames_received += 1
                 waits = self.playout.depth_ms / 1000  # this frame plays after what is queued
                 self._queued_for += (waits - self._queued_for) * 0.05

@@ -36,7 +36,8 @@ def sounddevice() -> ModuleType:
             "Sound is unavailable: the sounddevice package is missing. You can still type.",
             details=str(exc),
         ) from exc
-    return sd
+    module: ModuleType = sd
+    return module
 
 
 def track_open(delta: int) -> None:
