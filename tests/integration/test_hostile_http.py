@@ -8,6 +8,7 @@ server text reaches them as more than a capped line, and what the client read or
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import time
 import tracemalloc
@@ -218,6 +219,7 @@ async def test_a_retry_after_date_far_ahead_says_when(hostile: HostileServer) ->
 
 async def test_a_call_whose_answer_breaks_off_is_hung_up(hostile: HostileServer) -> None:
     """201 and an id arrive, then the body stalls: the session exists at the provider."""
+    done = asyncio.Event()  # the stalled answer ends with the test (the server waits for it)
 
     async def answer(request: web.Request) -> web.StreamResponse:
         await request.read()
@@ -226,11 +228,15 @@ async def test_a_call_whose_answer_breaks_off_is_hung_up(hostile: HostileServer)
         resp.content_length = 5000
         await resp.prepare(request)
         await resp.write(b"v=0\r\n")
-        await asyncio.sleep(30)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), 30)
         return resp
 
     hostile.calls = answer
-    err = await failure(make_call(hostile, http_timeout=1.5))
+    try:
+        err = await failure(make_call(hostile, http_timeout=1.5))
+    finally:
+        done.set()
     assert err.stage is CallState.SIGNALING and "did not answer in time" in err.message
     assert "/v1/realtime/calls/rtc_orphan/hangup" in hostile.paths()
 
