@@ -16,15 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from desktop.core.tools.approval import FlagApprover
-from desktop.core.tools.builtin import CommandClipboard, DesktopHooks, builtin_tools
-from desktop.core.tools.calls import ToolCalls
-from desktop.core.tools.mcp import McpHub, ServerState
-from desktop.core.tools.mcp_config import load_file
-from desktop.core.tools.registry import ToolRegistry
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # loaded when a call or `tools list` runs, not for `talkline --help`
     from desktop.cli.printer import Printer
+    from desktop.core.tools.calls import ToolCalls
+    from desktop.core.tools.mcp import McpHub
+    from desktop.core.tools.registry import ToolRegistry
 
 
 def add_tool_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +49,11 @@ def build_tools(
 ) -> tuple[ToolRegistry, ToolCalls, McpHub | None]:
     """The registry, the call flow and the MCP hub (not started: ``hub.start()`` in the
     loop, then ``await hub.wait_started()`` before connecting so its tools are declared)."""
+    from desktop.core.tools.approval import FlagApprover
+    from desktop.core.tools.builtin import CommandClipboard, DesktopHooks, builtin_tools
+    from desktop.core.tools.calls import ToolCalls
+    from desktop.core.tools.registry import ToolRegistry
+
     registry = ToolRegistry()
     if getattr(args, "tools", "builtin") != "none":
         folder = getattr(args, "tool_folder", None)
@@ -66,6 +67,9 @@ def build_tools(
     hub: McpHub | None = None
     config = getattr(args, "mcp_config", None)
     if config:
+        from desktop.core.tools.mcp import McpHub  # the MCP SDK: ~0.8 s of imports
+        from desktop.core.tools.mcp_config import load_file
+
         servers, problems = load_file(config)
         for problem in problems:
             notice(problem)
@@ -101,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _list(args: argparse.Namespace) -> int:
+    from desktop.core.tools.mcp import ServerState
+
     notes: list[str] = []
     registry, _calls, hub = build_tools(args, notes.append)
     failed = False
