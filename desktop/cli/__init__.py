@@ -66,13 +66,13 @@ def _silence_stdout() -> None:
 
 
 def _run_window(args: argparse.Namespace) -> int:
-    try:
-        from desktop.ui.app import run
+    try:  # the toolkit alone: a missing Qt (or its system libraries) is a sentence
+        import PySide6.QtWidgets  # noqa: F401
     except ImportError as exc:
-        if not (exc.name or "").startswith("PySide6"):
-            raise  # our own module: a bug to see, not a message to hide it behind
         print(f"talkline: the window cannot start: {exc}", file=sys.stderr)
         return 1
+    from desktop.ui.app import run  # our own: if this breaks, it is a bug to see
+
     return run(args)
 
 

@@ -22,7 +22,6 @@ from desktop.core.session import TurnMode
 from desktop.core.settings.schema import AppSettings, AudioSettings
 
 if TYPE_CHECKING:  # the engine (aiortc, av) loads only when a call is made
-    from desktop.core.audio.files import WavFileTrack
     from desktop.core.call.engine import RealtimeCall
     from desktop.core.history import HistoryStore
     from desktop.core.stats.sampler import Sampler
@@ -319,11 +318,7 @@ def _still_playing(audio: Audio | None) -> bool:
     from desktop.core.audio.files import WavFileTrack
 
     source = audio.source if audio is not None else None
-    return isinstance(source, WavFileTrack) and not _finished(source)
-
-
-def _finished(track: WavFileTrack) -> bool:
-    return track.finished.is_set()
+    return isinstance(source, WavFileTrack) and not source.finished.is_set()
 
 
 def run_devices(args: argparse.Namespace) -> int:

@@ -384,7 +384,9 @@ class MainWindow(QMainWindow):
             else f"Just speak: the assistant answers when you pause. Hold {key} to talk "
             "while muted."
         )
-        if self.settings.provider == "local":
+        from desktop.core.profiles import get_profile
+
+        if get_profile(self.settings.provider).builtin_server:
             where = (
                 "Local check plays back what you say, to test your microphone and speaker. "
                 "To talk to a model, add a provider key in Settings (Ctrl+,)."
@@ -544,7 +546,7 @@ class MainWindow(QMainWindow):
         from desktop.core.profiles import get_profile
 
         pid = self.provider.itemData(index) or "local"
-        self.hint.setVisible(pid == "local")
+        self.hint.setVisible(get_profile(pid).builtin_server)
         self.avatar.set_provider(pid)
         self.voice_picker.set_profile(get_profile(pid), self.settings.provider_settings(pid))
         if pid == self.settings.provider:

@@ -140,6 +140,7 @@ LOCAL = ProviderProfile(
     transcription_models=("local",),
     requires_key=False,
     supports_tools=True,
+    builtin_server=True,
     description=(
         "A microphone-and-speaker check that runs on this computer: it plays back what "
         "you say. No key, no network."

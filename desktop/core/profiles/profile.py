@@ -95,6 +95,9 @@ class ProviderProfile:
     tools_unsupported_reason: str = ""
     # Tools of type "mcp" that the provider itself runs (OpenAI's remote MCP servers).
     supports_remote_mcp: bool = False
+    # The app runs this provider's server itself (the local check): its address is the
+    # running server's, unless the user set a base URL. It plays back the user's own voice.
+    builtin_server: bool = False
     description: str = ""
 
     def with_base_url(self, base_url: str | None) -> ProviderProfile:

@@ -125,7 +125,7 @@ class CallPreparer:
         self, settings: AppSettings, profile: ProviderProfile
     ) -> ProviderProfile:
         """The Local provider points at the built-in server (started on first use)."""
-        if profile.id != "local" or settings.provider_settings("local").base_url:
+        if not profile.builtin_server or settings.provider_settings(profile.id).base_url:
             return profile
         if self.local_server is None:
             raise PrepareFailed("The built-in local server is not available here.")

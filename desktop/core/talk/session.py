@@ -27,7 +27,6 @@ from desktop.core.call.retry import RetryPolicy, RetryWait, with_retry
 from desktop.core.call.rollover import (
     RolloverPolicy,
     carry_over,
-    is_quiet,
     replay,
     roll_over,
     until_quiet,
@@ -40,7 +39,7 @@ from desktop.core.observable import Emitter
 from desktop.core.pricing import PriceTable, format_cost
 from desktop.core.talk.audio import Audio, AudioFactory, SwitchableAudio, processing_settings
 from desktop.core.talk.link import CallLink
-from desktop.core.talk.phase import Phase, PhaseKind, derive_phase
+from desktop.core.talk.phase import Phase, derive_phase
 from desktop.core.talk.preparation import CallPreparer, LocalServer, PrepareFailed, close_audio
 from desktop.core.talk.recording import HistorySource, Recording, Resumed, load_resumed
 from desktop.core.talk.tools import ConversationTools
@@ -762,5 +761,3 @@ def format_minutes(seconds: float) -> str:
     minutes = seconds / 60
     return f"{minutes:.0f} minutes" if minutes >= 2 else f"{seconds:.0f} seconds"
 
-
-__all__ = ["LocalServer", "Notice", "PhaseKind", "TalkSession", "UsageTotal", "is_quiet"]

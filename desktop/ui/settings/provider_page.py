@@ -108,7 +108,7 @@ class ProviderPage(QWidget):
         self.voice = editable_combo()
         add_row(voice, "&Model:", self.model, name=f"{name} model")
         add_row(voice, "&Voice:", self.voice, name=f"{name} voice")
-        if profile.id == "local":  # the local check plays back your own voice: no choice
+        if profile.builtin_server:  # the local check plays back your own voice: no choice
             voice.setRowVisible(self.voice, False)
         self.tts_model: QComboBox | None = None
         self.temperature_on: QCheckBox | None = None

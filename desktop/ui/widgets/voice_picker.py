@@ -84,7 +84,7 @@ class VoicePicker(QWidget):
         _fill(self.model, profile.models, model)
         _fill(self.voice, profile.voices, voice)
         choices = len(profile.models) > 1 or len(profile.voices) > 1
-        self.setVisible(profile.id != "local" and choices)
+        self.setVisible(not profile.builtin_server and choices)
         self.model.setToolTip(
             f"The {profile.name} model for the next call (Settings has the full list)."
         )
