@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-import jsonschema
-
 from desktop.core.call.state import CallState, CallStatus
 from desktop.core.events import client as ce
 from desktop.core.events.server import (
@@ -425,6 +423,8 @@ _VALIDATORS: dict[str, Any] = {}  # schema JSON → its validator (checking a sc
 
 
 def _validator(schema: dict[str, Any]) -> Any:  # noqa: ANN401 - a jsonschema validator
+    import jsonschema  # ~45 ms of imports: at the first tool call, not at window start-up
+
     key = json.dumps(schema, sort_keys=True, default=str)
     if key not in _VALIDATORS:
         validator_cls = jsonschema.validators.validator_for(schema)
@@ -443,7 +443,9 @@ def schema_problem(schema: dict[str, Any], args: dict[str, Any]) -> str | None:
     validator = _validator(schema)
     if validator is None:
         return None
-    error = jsonschema.exceptions.best_match(validator.iter_errors(args))
+    from jsonschema.exceptions import best_match
+
+    error = best_match(validator.iter_errors(args))
     if error is None:
         return None
     where = "/".join(str(p) for p in error.absolute_path)
