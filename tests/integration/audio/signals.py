@@ -279,3 +279,28 @@ def envelope_match(
     score = corr / (np.sqrt(np.maximum(window_var, 1e-18)) * np.sqrt(np.dot(ref, ref)) + 1e-18)
     best = int(np.argmax(score))
     return float(score[best]), best * block
+
+
+def piecewise_match(
+    reference: np.ndarray,
+    recording: np.ndarray,
+    *,
+    pieces: int = 3,
+    block: int = 480,
+    slack: float = 0.25,
+) -> list[float]:
+    """`envelope_match` of each of `pieces` consecutive parts of `reference`, each looked
+    for where it should be (after the whole sound's best alignment) give or take `slack`
+    seconds. A playout gap on a loaded machine (an underrun: 10-40 ms of silence, and the
+    rest of the reply that much later) misaligns one whole-sound match but only the piece
+    it falls in; a wrong, garbled or missing reply scores low in every piece."""
+    _score, start = envelope_match(reference, recording, block=block)
+    size = len(reference) // pieces
+    margin = int(slack * RATE)
+    scores = []
+    for i in range(pieces):
+        part = reference[i * size : (i + 1) * size]
+        lo = max(0, start + i * size - margin)
+        hi = min(len(recording), start + (i + 1) * size + margin)
+        scores.append(envelope_match(part, recording[lo:hi], block=block)[0])
+    return scores

