@@ -20,6 +20,7 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioResampler
 
+from desktop.core.call.audio_level import use_numpy_audio_level
 from desktop.core.call.jitter import use_arrival_order
 
 from .assistant import EchoAssistant
@@ -52,6 +53,7 @@ class LocalCall:
             session, self._send, self.voice, echo_mode=echo_mode,
             voice_attached=lambda: self._has_audio_sender,
         )
+        use_numpy_audio_level()  # the server sends frames: aiortc's per-sample level → numpy
         self._pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self._channel: RTCDataChannel | None = None
         self._outbox: list[str] = []

@@ -1,5 +1,6 @@
-"""The level every sent audio packet carries (RFC 6465) is the same with numpy as with
-aiortc's per-sample loop: receivers that show who is speaking see the same values."""
+"""The level every audio packet the local server sends carries (RFC 6465) is the same with
+numpy as with aiortc's per-sample loop: receivers that show who is speaking see the same
+values. (Talkline's own call sends pre-encoded Opus: desktop/core/call/opus_send.py.)"""
 
 from __future__ import annotations
 

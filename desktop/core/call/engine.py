@@ -28,10 +28,10 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from desktop.core.audio.errors import AudioError
 from desktop.core.audio.gate import GatedTrack
-from desktop.core.call.audio_level import use_numpy_audio_level
 from desktop.core.call.errors import CallError
 from desktop.core.call.gathering import Gathered, set_local_offer
 from desktop.core.call.jitter import use_arrival_order
+from desktop.core.call.opus_send import OpusTrack, prefer_opus
 from desktop.core.call.remote import NullSink, RemoteTap
 from desktop.core.call.signaling import Signaling, close_quietly
 from desktop.core.call.state import CallState, CallStatus, StageTimings
@@ -91,6 +91,7 @@ class RealtimeCall:
         self.config = config
         self._api_key = api_key
         self._gate = GatedTrack(audio_source)
+        self._sent = OpusTrack(self._gate)  # encoded on the loop, not in aiortc's pool
         self._sink: AudioSink = audio_sink or NullSink()
         self._video_sink = video_sink
         self._http_timeout = http_timeout
@@ -191,12 +192,13 @@ class RealtimeCall:
         auth = await self._signaling.authorize()
 
         self._set_state(CallState.GATHERING)
-        use_numpy_audio_level()  # aiortc's per-sample loop for each sent frame → numpy
         pc = RTCPeerConnection(RTCConfiguration(iceServers=ice_servers))
         self.pc = pc
         self._channel = pc.createDataChannel(self.profile.channel_label, ordered=True)
         self._wire_channel(self._channel)
-        use_arrival_order(pc.addTransceiver(self._gate, direction="sendrecv").receiver)
+        audio = pc.addTransceiver(self._sent, direction="sendrecv")
+        prefer_opus(audio)  # what OpusTrack sends (desktop/core/call/opus_send.py)
+        use_arrival_order(audio.receiver)
         if self.profile.receives_video:
             pc.addTransceiver("video", direction="recvonly")
         pc.on("track", self._on_track)
@@ -562,7 +564,7 @@ class RealtimeCall:
         if pc is not None:
             with contextlib.suppress(Exception):
                 await pc.close()
-        self._gate.stop()
+        self._sent.stop()  # and the gate, and its source
         if self._http is not None:
             await close_quietly(self._http)
             self._http = None
