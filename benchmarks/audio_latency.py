@@ -2,7 +2,7 @@
 Talkline → virtual speaker, over real WebRTC on loopback and real PulseAudio devices.
 
     .venv/bin/python benchmarks/audio_latency.py [--bursts 24] [--no-aec] [--stock-jitter]
-                                                [--latency low] [--blocksize 240]
+                                                [--latency low] [--blocksize N]
 
 A probe (`tests.pulse.PulseAudio.play_and_record`: two PortAudio streams aligned on
 PortAudio's DAC/ADC timestamps; plays into `micfeed`, records `speaker.monitor`) sends
@@ -183,7 +183,8 @@ def main() -> None:
     parser.add_argument("--no-aec", action="store_true", help="echo canceller off")
     parser.add_argument("--no-processing", action="store_true",
                         help="no echo canceller, noise suppression or high-pass")
-    parser.add_argument("--blocksize", type=int, default=240, help="device block, frames")
+    parser.add_argument("--blocksize", type=int, default=None,
+                        help="device block, frames (both directions; default: each its own)")
     args = parser.parse_args()
     if args.stock_jitter:
         use_stock_jitter_buffer()

@@ -41,7 +41,7 @@ from desktop.core.audio.frames import (
 )
 from desktop.core.audio.levels import LevelMeter
 from desktop.core.audio.processing import AudioProcessor
-from desktop.core.audio.streams import BLOCKSIZE, Latency, OpenedStream
+from desktop.core.audio.streams import CAPTURE_BLOCKSIZE, Latency, OpenedStream
 from desktop.core.observable import Emitter
 
 log = logging.getLogger("talkline.audio")
@@ -79,7 +79,7 @@ class MicrophoneTrack(DeviceEnd, MediaStreamTrack):
         meter: LevelMeter | None = None,
         notices: Emitter[str] | None = None,
         latency: Latency = "low",
-        blocksize: int = BLOCKSIZE,
+        blocksize: int = CAPTURE_BLOCKSIZE,
         device_rate: int | None = None,
         max_backlog_ms: float = 40.0,
     ) -> None:

@@ -27,7 +27,7 @@ from desktop.core.audio.errors import AudioError, AudioUnavailable, NoAudioDevic
 from desktop.core.audio.levels import Level, LevelMeter, LevelPublisher
 from desktop.core.audio.playback import Speaker
 from desktop.core.audio.processing import AudioProcessor, ProcessingSettings
-from desktop.core.audio.streams import BLOCKSIZE, Latency
+from desktop.core.audio.streams import Latency
 from desktop.core.audio.watcher import DeviceWatcher
 from desktop.core.observable import Emitter
 
@@ -59,7 +59,7 @@ class AudioPath:
         *,
         settings: ProcessingSettings | None = None,
         latency: Latency = "low",
-        blocksize: int = BLOCKSIZE,
+        blocksize: int | None = None,  # both directions; None: each its own default
         use_input: bool = True,
         use_output: bool = True,
     ) -> None:
@@ -73,7 +73,7 @@ class AudioPath:
         self._input_device = input_device
         self._output_device = output_device
         self._latency = latency
-        self._blocksize = blocksize
+        self._block = {} if blocksize is None else {"blocksize": blocksize}
         self._use_input = use_input
         self._use_output = use_output
         self.source: MicrophoneTrack | None = None
@@ -95,7 +95,7 @@ class AudioPath:
                     meter=self._output_meter,
                     notices=self.notices,
                     latency=self._latency,
-                    blocksize=self._blocksize,
+                    **self._block,
                 ),
                 self._output_device,
             )
@@ -107,7 +107,7 @@ class AudioPath:
                     meter=self._input_meter,
                     notices=self.notices,
                     latency=self._latency,
-                    blocksize=self._blocksize,
+                    **self._block,
                 ),
                 self._input_device,
             )

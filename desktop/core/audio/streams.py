@@ -17,11 +17,16 @@ log = logging.getLogger("talkline.audio")
 
 Latency = str | float
 
-# Device block: 5 ms. PortAudio's own choice with latency="low" on Pulse is ~2 ms (~450
+# Device blocks. PortAudio's own choice with latency="low" on Pulse is ~2 ms (~450
 # Python callbacks a second per direction): measured 18.4 % of a core for the audio path
 # alone, against ~13 % with 240 frames, for 1.3 ms less latency per direction (8.7 vs
-# 10 ms reported). 480 frames saves ~2 % more in a call and costs ~5 ms of round trip.
-BLOCKSIZE = 240
+# 10 ms reported). Each callback wakes a thread, and on a virtual machine a wake-up costs
+# ~150 µs of CPU before any work (caches refilled). The microphone takes 10 ms blocks:
+# exactly one piece for the echo canceller per callback, half the wake-ups, ~5 ms more
+# latency. The speaker keeps 5 ms: at 10 ms its device latency and playout depth grew
+# by ~10 ms each (round trip 85 → 99 ms, measured).
+BLOCKSIZE = 240  # the speaker
+CAPTURE_BLOCKSIZE = 480  # the microphone
 
 
 @dataclass
