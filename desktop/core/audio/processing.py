@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from desktop.core.audio.apm_calls import ApmCalls
 from desktop.core.audio.frames import CHUNK_SAMPLES, RATE
 
 log = logging.getLogger("talkline.audio")
@@ -72,6 +73,7 @@ class AudioProcessor:
     def __init__(self, settings: ProcessingSettings | None = None) -> None:
         self._settings = settings or ProcessingSettings()
         self._apm: Any = None
+        self._calls: ApmCalls | None = None  # the same module, called directly
         self.render_delay_ms = 0.0  # written by the speaker's callback
         self.delay_ms = 0  # the last delay given to the canceller
         self.error = ""  # why processing is off, when the module could not load
@@ -82,6 +84,11 @@ class AudioProcessor:
     @property
     def settings(self) -> ProcessingSettings:
         return self._settings
+
+    @property
+    def direct_calls(self) -> bool:
+        """The module is called through `ApmCalls` (the fast way), not livekit's methods."""
+        return self._calls is not None
 
     def configure(self, **changes: bool) -> ProcessingSettings:
         """Switch features at runtime, e.g. `configure(echo_cancellation=False)`."""
@@ -97,11 +104,12 @@ class AudioProcessor:
         Later chunks pass through untouched. Called by `AudioPath.close()`."""
         with _ffi_lock:  # waits for a chunk in flight; the module is dropped right here
             self._closed = True
-            self._apm = None
+            self._apm = self._calls = None
 
     def _build(self) -> None:
         s = self._settings
         apm = None
+        calls = None
         if s.any and not self._closed:
             try:
                 from livekit.rtc import AudioProcessingModule
@@ -112,13 +120,14 @@ class AudioProcessor:
                     high_pass_filter=s.high_pass_filter,
                     auto_gain_control=s.auto_gain_control,
                 )
+                calls = ApmCalls.attach(apm)
                 _register_exit_hook()  # after livekit's runtime (and its own hook) exists
                 self.error = ""
             except Exception as exc:  # a missing wheel must not cost the user their voice
                 log.warning("audio processing unavailable: %s", exc)
                 self.error = f"Echo cancellation is unavailable ({exc})."
         with _ffi_lock:  # the old module is released here, never under a call into it
-            self._apm = apm  # the audio threads use the new one from their next chunk
+            self._apm, self._calls = apm, calls  # the audio threads use them from their next chunk
 
     def process_render(self, chunk: np.ndarray) -> None:
         """10 ms at 48 kHz that is about to be played (speaker thread)."""
@@ -126,6 +135,12 @@ class AudioProcessor:
             return
         with _ffi_lock:  # no local reference: only close() ever drops the module
             if not _ffi_open or self._apm is None:
+                return
+            if self._calls is not None:
+                try:
+                    self._calls.render(chunk)
+                except RuntimeError as exc:  # the module refused this chunk
+                    log.debug("process_reverse_stream: %s", exc)
                 return
             try:
                 self._apm.process_reverse_stream(_frame(bytearray(chunk.tobytes())))
@@ -136,15 +151,23 @@ class AudioProcessor:
         """10 ms at 48 kHz from the microphone, cleaned (microphone thread)."""
         if self._apm is None:
             return chunk
-        buffer = bytearray(chunk.tobytes())
         with _ffi_lock:
             if not _ffi_open or self._apm is None:
                 return chunk
+            delay: int | None = None
+            if self._settings.echo_cancellation:
+                total = self.render_delay_ms + capture_delay_ms
+                delay = self.delay_ms = int(max(0.0, min(500.0, total)))
+            if self._calls is not None:
+                try:
+                    return self._calls.capture(chunk, delay)
+                except RuntimeError as exc:  # the module refused it: sent as it came
+                    log.debug("process_stream: %s", exc)
+                    return chunk
+            buffer = bytearray(chunk.tobytes())
             try:
-                if self._settings.echo_cancellation:
-                    delay = self.render_delay_ms + capture_delay_ms
-                    self.delay_ms = int(max(0.0, min(500.0, delay)))
-                    self._apm.set_stream_delay_ms(self.delay_ms)  # every frame, or AEC loses ~20 dB
+                if delay is not None:
+                    self._apm.set_stream_delay_ms(delay)  # every frame, or AEC loses ~20 dB
                 self._apm.process_stream(_frame(buffer))
             except Exception as exc:
                 log.debug("process_stream: %s", exc)
