@@ -61,6 +61,7 @@ class HistoryStore:
         self._reader = _connect(uri)
         self._reader.execute("PRAGMA query_only = ON")
         self._writer = Writer(lambda: _connect(uri, writer=True))
+        self.records_read = 0  # whole conversations read (`get`): a resume reads each once
 
     # -- opening --------------------------------------------------------------------------
 
@@ -274,6 +275,7 @@ class HistoryStore:
         return int(self._read("SELECT count(*) FROM conversations", ())[0][0])
 
     def get(self, conversation_id: str) -> ConversationRecord | None:
+        self.records_read += 1
         rows = self._read(_SUMMARY + " WHERE c.id = ?", (conversation_id,))
         if not rows:
             return None
