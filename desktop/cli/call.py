@@ -171,20 +171,29 @@ async def _call(args: argparse.Namespace, printer: Printer) -> int:
 
 
 def _history(args: argparse.Namespace, printer: Printer) -> HistoryStore | None:
+    """The user's history, kept as Settings in the window says; None: nothing is kept."""
     if args.no_history:
         if args.resume:
             raise CallError("--resume needs the history; leave out --no-history.")
         return None
-    from desktop.core.history import HistoryStore
+    from desktop.core.history.policy import open_history
 
-    store = HistoryStore.open()
+    store = open_history()
     if store.notice:
         printer.notice(store.notice)
-    return store
+    if store.saving:
+        return store
+    store.close()
+    if args.resume:
+        printer.notice(
+            "Conversations are not kept (Settings: Don't keep conversations), so there is "
+            "nothing to resume: this call starts afresh and is not saved."
+        )
+    return None
 
 
 async def _talk(session: TalkSession, args: argparse.Namespace, printer: Printer) -> int:
-    if args.resume and not session.resume(args.resume):
+    if args.resume and session.history is not None and not session.resume(args.resume):
         raise CallError(
             f"There is no saved conversation {args.resume!r} (see `talkline history list`)."
         )

@@ -21,6 +21,7 @@ from desktop.core.history import (
     HistoryStore,
     display,
 )
+from desktop.core.history.policy import open_history
 
 ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System", "tool": "Tool"}
 def _plain(text: str) -> str:
@@ -52,7 +53,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    store = HistoryStore.open()
+    store = open_history()  # under the retention chosen in the window's Settings
     try:
         if store.notice:
             print(f"talkline history: {store.notice}", file=sys.stderr)

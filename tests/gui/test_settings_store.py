@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -10,6 +13,7 @@ from hypothesis import strategies as st
 from PySide6.QtCore import QSettings
 
 from desktop.core.settings import AppSettings
+from desktop.core.settings.stored import stored_settings
 from desktop.ui.settings_store import default_qsettings, load_settings, save_settings
 
 
@@ -200,3 +204,34 @@ def test_an_unwritable_location_is_a_sentence_not_an_exception(tmp_path: Path) -
 def test_the_default_file_is_talklines_ini() -> None:
     name = Path(default_qsettings().fileName())
     assert (name.parent.name, name.name) == ("Talkline", "Talkline.ini")
+
+
+def test_the_command_line_finds_the_file_where_the_window_keeps_it(tmp_path: Path) -> None:
+    """Checked in fresh processes: Qt remembers the folder it chose at first use."""
+    probe = ("from pathlib import Path; from desktop.ui.settings_store import default_qsettings;"
+             " from desktop.core.settings.stored import settings_file;"
+             " print(Path(default_qsettings().fileName()) == settings_file(), settings_file())")
+    for xdg in (str(tmp_path / "config"), None):
+        env = {**os.environ, "HOME": str(tmp_path / "home")}
+        env.pop("XDG_CONFIG_HOME", None)
+        if xdg is not None:
+            env["XDG_CONFIG_HOME"] = xdg
+        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                             env=env, timeout=60)
+        assert out.stdout.startswith("True "), out.stdout + out.stderr
+        assert str(tmp_path) in out.stdout
+
+
+def test_the_command_line_reads_the_choices_the_window_wrote(tmp_path: Path) -> None:
+    path = tmp_path / "Talkline.ini"
+    saved = every_field_changed()
+    saved.history_retention = "days_30"
+    saved.window_state = "AAAA/w+=,; \"quoted\""
+    assert save_settings(saved, ini(path)) is None
+    read = stored_settings(path)
+    assert read.history_retention == "days_30"
+    assert (read.provider, read.ptt_key, read.global_ptt_key, read.window_state) == (
+        saved.provider, saved.ptt_key, saved.global_ptt_key, saved.window_state)
+    assert stored_settings(tmp_path / "none.ini") == AppSettings()  # never chosen: keep
+    path.write_bytes(b"\xff\x00 not an INI file")
+    assert stored_settings(path).history_retention == "keep"  # what the window would use

@@ -4,11 +4,13 @@ happens, found in the sidebar, and Resume shows it, connects and tells the model
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from pathlib import Path
 
 from desktop.core.call.state import CallState
 from desktop.core.history import HistoryStore, SavedTurn
+from desktop.core.settings import AppSettings
 from tests.gui.conftest import Gui, WindowFactory
 from tests.gui.test_window_call import connect, reply_in, type_message
 
@@ -65,3 +67,26 @@ def test_resume_shows_the_turns_and_tells_the_model(gui: Gui, make_window: Windo
         "what was the word",
     ]
     assert window.transcript.toPlainText().count("the word is kumquat") == 2  # turn + reply
+
+
+def test_thirty_days_in_settings_deletes_older_ones_when_the_window_opens(
+    gui: Gui, make_window: WindowFactory
+) -> None:
+    seeded, recent = saved_store()
+    long_ago = time.time() - 40 * 86400
+    old = seeded.start_conversation("local", "local-echo", "", started=long_ago)
+    seeded.save_turn(old, SavedTurn("o", "user", "message", "an old picnic", "completed",
+                                    long_ago, long_ago))
+    seeded.close()
+    path = Path(os.environ["TALKLINE_HISTORY"])
+
+    def kept() -> list[str]:
+        db = sqlite3.connect(path)
+        try:
+            return [row[0] for row in db.execute("SELECT id FROM conversations")]
+        finally:
+            db.close()
+
+    window = make_window(AppSettings(history_retention="days_30"))  # nothing else asked
+    gui.until(lambda: kept() == [recent], "the old conversation deleted after the paint")
+    assert [s.id for s in window.history_dock.store.list_conversations()] == [recent]

@@ -1,6 +1,6 @@
 """A real call to the local server, recorded into a real history file: what was said is
 saved as it becomes final, the key never reaches the file, and a resumed call receives
-the earlier turns in order with their roles."""
+the earlier turns in order with their roles; resuming reads the saved record once."""
 
 from __future__ import annotations
 
@@ -10,11 +10,15 @@ import pytest
 
 from desktop.core.call.engine import RealtimeCall
 from desktop.core.call.rollover import RolloverPolicy, carry_over, replay
-from desktop.core.history import HistoryStore
+from desktop.core.history import HistoryStore, SavedTurn
 from desktop.core.history.recorder import HistoryRecorder, resume_turns
 from desktop.core.profiles import get_profile
 from desktop.core.secrets import KeySource, KeyStore
 from desktop.core.session import default_config
+from desktop.core.settings.schema import AppSettings
+from desktop.core.talk.audio import no_audio
+from desktop.core.talk.session import TalkSession
+from desktop.localserver.launcher import LocalServerLauncher
 from desktop.localserver.server import LocalRealtimeServer
 from tests.integration.test_call_local import until
 
@@ -106,3 +110,43 @@ async def test_a_resumed_call_receives_the_earlier_turns_in_order(server, store)
     assert [t.text for t in record.turns] == [SAID[2], f'You said: "{SAID[2]}"']
     assert record.summary.title == "My name is Ada." and record.summary.resumed_from == cid
     assert [t.text for t in resume_turns(store, new_id)][::2] == list(SAID)
+
+
+async def test_resume_reads_the_record_once_and_the_call_goes_on_in_it(store) -> None:
+    """What `talkline call --resume` and the window's Resume do: the saved conversation is
+    read from the file once, the model is told its turns, and new turns go on in it."""
+    first = store.start_conversation("local", "echo", "none")
+    for i, (role, text) in enumerate([("user", SAID[0]), ("assistant", "Hello Ada.")]):
+        store.save_turn(first, SavedTurn(f"i{i}", role, "message", text, "completed", i, i))
+    later = store.start_conversation("local", "echo", "none", resumed_from=first)
+    store.save_turn(later, SavedTurn("i2", "user", "message", SAID[1], "completed", 2, 2))
+    store.flush()
+
+    launcher = LocalServerLauncher()
+    session = TalkSession(AppSettings(), audio_factory=no_audio, local_server=launcher,
+                          history=lambda: store)
+    try:
+        before = store.records_read
+        assert session.resume(later[:8])
+        # the record resumed, and the one it went on from: each read once
+        assert store.records_read - before == 2
+        assert [t.text for t in session.conversation.items] == [SAID[0], "Hello Ada.", SAID[1]]
+        task = session.connect()
+        assert task is not None
+        await task
+        server = launcher.server
+        assert server is not None
+        told = server.calls[-1].assistant.conversation.items
+        await until(lambda: len(told) >= 3)
+        assert [i["content"][0]["text"] for i in told[:3]] == [SAID[0], "Hello Ada.", SAID[1]]
+        session.send_text(SAID[2])
+        await until(lambda: any(t.role == "assistant" and SAID[2] in t.text
+                                and t.status == "completed"
+                                for t in session.conversation.items))
+        await session.hang_up()
+    finally:
+        await session.shutdown()
+    store.flush()
+    assert session.conversation_id == later
+    assert [t.text for t in store.get(later).turns] == [
+        SAID[1], SAID[2], f'You said: "{SAID[2]}"']

@@ -86,22 +86,25 @@ class HistoryRecorder:
             self._save(turn, change.index)
 
 
-def resume_turns(store: HistoryStore, conversation_id: str) -> list[Turn]:
+def resume_turns(
+    store: HistoryStore, conversation_id: str, *, record: ConversationRecord | None = None
+) -> list[Turn]:
     """The messages of ``conversation_id`` and of the conversations it resumed, oldest
-    first, as turns with their roles (for ``carry_over``)."""
+    first, as turns with their roles (for ``carry_over``). ``record``: its record, when
+    the caller has read it already (it is not read again)."""
     chain: list[ConversationRecord] = []
     seen: set[str] = set()
     current: str | None = conversation_id
     while current is not None and current not in seen and len(chain) < _RESUME_DEPTH:
         seen.add(current)
-        record = store.get(current)
-        if record is None:
+        found = record if not chain and record is not None else store.get(current)
+        if found is None:
             break
-        chain.append(record)
-        current = record.summary.resumed_from
+        chain.append(found)
+        current = found.summary.resumed_from
     turns: list[Turn] = []
-    for record in reversed(chain):
-        for saved in record.turns:
+    for earlier in reversed(chain):
+        for saved in earlier.turns:
             if saved.kind != "message" or saved.role not in ("user", "assistant", "system"):
                 continue
             turns.append(Turn(

@@ -99,15 +99,24 @@ VERSION = len(MIGRATIONS)
 
 def migrate(db: sqlite3.Connection) -> None:
     """Bring ``db`` to ``VERSION``, each step in its own transaction."""
-    version = int(db.execute("PRAGMA user_version").fetchone()[0])
-    if version > VERSION:
-        raise SchemaTooNew(f"version {version}; this Talkline knows up to {VERSION}")
-    for step in range(version, VERSION):
+    version = _version(db)
+    while version < VERSION:
         db.execute("BEGIN IMMEDIATE")
         try:
-            MIGRATIONS[step](db)
-            db.execute(f"PRAGMA user_version = {step + 1}")
+            # Another connection (the window and `talkline` opening a new file at once)
+            # may have taken this step while we waited for the lock.
+            version = _version(db)
+            if version < VERSION:
+                MIGRATIONS[version](db)
+                version += 1
+                db.execute(f"PRAGMA user_version = {version}")
         except BaseException:
             db.rollback()
             raise
         db.commit()
+    if version > VERSION:
+        raise SchemaTooNew(f"version {version}; this Talkline knows up to {VERSION}")
+
+
+def _version(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])

@@ -61,6 +61,7 @@ class HistoryStore:
         self._reader = _connect(uri)
         self._reader.execute("PRAGMA query_only = ON")
         self._writer = Writer(lambda: _connect(uri, writer=True))
+        self.records_read = 0  # whole conversations read (`get`): a resume reads each once
 
     # -- opening --------------------------------------------------------------------------
 
@@ -274,6 +275,7 @@ class HistoryStore:
         return int(self._read("SELECT count(*) FROM conversations", ())[0][0])
 
     def get(self, conversation_id: str) -> ConversationRecord | None:
+        self.records_read += 1
         rows = self._read(_SUMMARY + " WHERE c.id = ?", (conversation_id,))
         if not rows:
             return None
@@ -382,11 +384,27 @@ def _prepare(path: Path) -> None:
             os.chmod(extra, 0o600)
     db = _connect(_file_uri(path))
     try:
-        db.execute("PRAGMA journal_mode = WAL")
+        _switch_to_wal(db)
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()
         migrate(db)
     finally:
         db.close()
+
+
+def _switch_to_wal(db: sqlite3.Connection, patience: float = 10.0) -> None:
+    """SQLite answers "database is locked" at once, without its busy wait, when another
+    connection switches a new file to WAL at the same moment (the window and `talkline`
+    starting together): that is a reason to wait, not a damaged file to move aside."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+            if not busy or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _move_aside(path: Path) -> Path:

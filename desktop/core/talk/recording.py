@@ -49,7 +49,7 @@ def load_resumed(store: HistoryStore, conversation_id: str) -> Resumed | None:
         return None
     positions = [t.order for t in record.turns if t.order is not None]
     next_position = max(positions, default=len(record.turns) - 1) + 1
-    return Resumed(full_id, resume_turns(store, full_id), next_position)
+    return Resumed(full_id, resume_turns(store, full_id, record=record), next_position)
 
 
 class Recording:

@@ -1,10 +1,10 @@
 """The history sidebar as a left dock, toggled from View ▸ History (Ctrl+H).
 
-The store opens right after the window's first paint (a few milliseconds, even for a large
-history: nothing is scanned), or when first asked for; the sidebar is built and the list
-read the first time the dock is shown. The retention setting is applied then, off the
-loop. The window wires the dock's ``resume_requested(conversation_id)`` and
-``new_requested()``.
+The store opens right after the window's first paint, off the loop, under the retention
+setting (``open_history``: the same decision the command line makes), or when first asked
+for; the sidebar is built and the list read the first time the dock is shown. A changed
+retention setting is applied off the loop too. The window wires the dock's
+``resume_requested(conversation_id)`` and ``new_requested()``.
 """
 
 from __future__ import annotations
@@ -46,16 +46,19 @@ class HistoryDock(QDockWidget):
     def store(self) -> HistoryStore:
         """The user's history (opened on first use; the one recorders should save to)."""
         if self._store is None:
-            from desktop.core.history import HistoryStore, Retention
+            from desktop.core.history.policy import open_history
 
-            policy = Retention.parse(self.window_.settings.history_retention)
-            self._store = HistoryStore.open(retention=policy)
-            app = QApplication.instance()
-            if app is not None:
-                app.aboutToQuit.connect(self._store.close)  # queued turns are written
-            if self._store.notice:
-                self.window_.notices.show_notice(self._store.notice, key="history")
+            self._adopt(open_history(self.window_.settings))
+        assert self._store is not None
         return self._store
+
+    def _adopt(self, store: HistoryStore) -> None:
+        self._store = store
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(store.close)  # queued turns are written
+        if store.notice:
+            self.window_.notices.show_notice(store.notice, key="history")
 
     def _on_visible(self, visible: bool) -> None:
         if visible and self.sidebar is None:
@@ -68,12 +71,25 @@ class HistoryDock(QDockWidget):
             self.sidebar.refresh()
 
     def _after_first_paint(self) -> None:
-        self.apply_settings(self.window_.settings)
+        if self._store is None:
+            self.window_.controller.spawn(self._open(), "history-open")
+        else:  # a store handed in: its policy is the settings' from now on
+            self.apply_settings(self.window_.settings)
+
+    async def _open(self) -> None:
+        from desktop.core.history.policy import open_history
+
+        store = await asyncio.to_thread(open_history, self.window_.settings)
+        if self._store is not None:  # asked for (and opened) meanwhile
+            store.close()
+        else:
+            self._adopt(store)
 
     def apply_settings(self, settings: AppSettings) -> None:
         from desktop.core.history import Retention
+        from desktop.core.history.policy import chosen_retention
 
-        policy = Retention.parse(settings.history_retention)
+        policy = chosen_retention(settings)
         if policy is Retention.KEEP:
             self.store.retention = policy
             return

@@ -157,6 +157,30 @@ def test_a_corrupt_file_is_moved_aside_and_a_new_history_works(tmp_path: Path) -
         store.close()
 
 
+def test_a_new_file_opened_twice_at_once_is_one_history(tmp_path: Path) -> None:
+    """The window (off its loop) and `talkline` may create the file together: neither may
+    take the other's fresh tables for a damaged file and move them aside."""
+    import threading
+
+    path = tmp_path / "history.sqlite3"
+    for _ in range(5):
+        stores: list[HistoryStore] = []
+        openers = [threading.Thread(target=lambda kept=stores: kept.append(HistoryStore.open(path)))
+                   for _ in range(4)]
+        for opener in openers:
+            opener.start()
+        for opener in openers:
+            opener.join()
+        assert [s.notice for s in stores] == [None] * 4
+        cid = three_turns(stores[0])
+        assert all(s.get(cid) is not None for s in stores)
+        for s in stores:
+            s.close()
+        assert list(tmp_path.glob("*.unreadable*")) == []
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 def test_a_history_from_a_newer_talkline_is_kept_aside(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     db = sqlite3.connect(path)
