@@ -109,13 +109,11 @@ def test_escape_and_closing_deny(gui, qtbot) -> None:
 
 def test_the_transcript_shows_a_tool_result_on_its_call() -> None:
     from desktop.core.conversation.model import Turn
-    from desktop.ui.widgets.transcript_view import LINE_SEPARATOR, body_text
+    from desktop.ui.widgets.transcript_view import body_text
 
     turn = Turn(item_id="i1", kind="function_call", name="get_current_time", arguments="{}",
                 output='{"time": "16:40"}', tool_status="ok", tool_duration_ms=2.4)
-    call, result = body_text(turn).split(LINE_SEPARATOR)
-    assert call == "get_current_time({})"
-    assert result == '→ ok, 2 ms: {"time": "16:40"}'
+    assert body_text(turn) == '▸ get_current_time({}) → ok, 2 ms: {"time": "16:40"}'
     turn.tool_status, turn.tool_error = "denied", "The user declined this action."
     assert body_text(turn).endswith("denied, 2 ms: The user declined this action.")
 

@@ -6,6 +6,10 @@ turns, and Ctrl+F searches everything). A delta touches only its own turn's body
 usually by appending the new suffix, and updates are coalesced to at most ~30 a second.
 A turn that finishes is announced to screen readers once, in full.
 
+A tool call is one compact line, fitted to the width; clicking it (or Enter on it) opens
+it in place: its arguments pretty-printed and its full result or error, as plain text (the
+texts come from desktop.core.conversation.tool_call). Clicking again closes it.
+
 The view follows the newest turn unless the user scrolled up; then a "Jump to latest"
 button offers the way back. Whether to follow is the user's last scroll, not where the bar
 happens to be: a narrower view (a panel opened) reflows the text and moves the bottom.
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -31,6 +35,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractSlider,
+    QApplication,
     QLabel,
     QMenu,
     QTextBrowser,
@@ -39,13 +44,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.conversation.tool_call import summary, tool_call_text
+
 if TYPE_CHECKING:
-    from PySide6.QtGui import QAction, QContextMenuEvent
+    from PySide6.QtGui import QAction, QContextMenuEvent, QKeyEvent, QMouseEvent
 
     from desktop.core.conversation.model import Turn, TurnChange
 
 FLUSH_MS = 33  # deltas arriving faster than this are drawn together
-TOOL_CHARS = 160  # tool arguments and results are shown compactly
 MAX_HIGHLIGHTS = 500
 LINE_SEPARATOR = "\u2028"  # a line break inside a paragraph (keeps one block per body)
 
@@ -55,6 +61,9 @@ _TOOL_COLOUR = "#6b7280"
 _MARK_COLOUR = "#c2410c"
 _MARKS = {"interrupted": "interrupted", "cancelled": "cancelled", "failed": "failed"}
 _FINAL = frozenset({"completed", "interrupted", "cancelled", "failed"})
+CLOSED_MARK = "▸ "  # a tool call shown as one line; click or Enter opens it
+OPEN_MARK = "▾ "
+_TOGGLE_KEYS = frozenset({Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space})
 
 
 def clock(timestamp: float) -> str:
@@ -62,11 +71,6 @@ def clock(timestamp: float) -> str:
         return datetime.fromtimestamp(timestamp).strftime("%H:%M:%S")
     except (OverflowError, OSError, ValueError):
         return "--:--:--"
-
-
-def _compact(text: str, limit: int = TOOL_CHARS) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def header_text(turn: Turn) -> str:
@@ -87,17 +91,19 @@ def header_text(turn: Turn) -> str:
     return " · ".join(parts)
 
 
-def body_text(turn: Turn) -> str:
-    if turn.kind == "function_call":
-        call = _compact(f"{turn.name or 'tool'}({turn.arguments or ''})")
-        if turn.tool_status is None:
-            return call
-        # Talkline ran it: the result and how long it took, on the next line.
-        took = f", {turn.tool_duration_ms:.0f} ms" if turn.tool_duration_ms is not None else ""
-        result = _compact(turn.tool_error or turn.output or "")
-        return f"{call}{LINE_SEPARATOR}→ {turn.tool_status}{took}: {result}"
-    if turn.kind == "function_call_output":
-        return "→ " + _compact(turn.output or "")
+def is_tool(turn: Turn | None) -> bool:
+    return turn is not None and turn.kind != "message"
+
+
+def body_text(turn: Turn, *, opened: bool = False) -> str:
+    if is_tool(turn):
+        if not opened:
+            return CLOSED_MARK + summary(turn)
+        whole = tool_call_text(turn)
+        lines = [OPEN_MARK + whole.title]
+        for part in whole.parts:
+            lines += [f"{part.label}:", part.text]
+        return LINE_SEPARATOR.join(lines).replace("\n", LINE_SEPARATOR)
     text = turn.text.strip()
     if not text:
         if turn.status == "in_progress":
@@ -114,6 +120,8 @@ class _Row:
     header_shown: str = ""
     body_shown: str = ""
     announced: bool = False
+    opened: bool = False  # a tool call shown in full
+    fitted_to: int = -1  # the width a one-line tool call was fitted to
 
 
 class TranscriptView(QTextBrowser):
@@ -133,7 +141,7 @@ class TranscriptView(QTextBrowser):
         self.setAccessibleName("Transcript")
         self.setAccessibleDescription(
             "The conversation, one paragraph per turn with who spoke and when. "
-            "Finished turns are announced."
+            "Finished turns are announced. Press Enter on a tool call to open or close it."
         )
         # What to do first, while nothing has been said (a label: the placeholder text
         # did not show under the window's style sheet).
@@ -161,6 +169,7 @@ class TranscriptView(QTextBrowser):
         self._flush_timer.timeout.connect(self.flush)
         self.context_actions: list[QAction] = []
         self._search = ""
+        self._pressed_at: QPoint | None = None
         self.following = True  # the user has not scrolled up from the newest turn
         bar = self.verticalScrollBar()
         bar.actionTriggered.connect(self._on_user_scroll)  # wheel, keys, clicks on the bar
@@ -266,16 +275,23 @@ class TranscriptView(QTextBrowser):
         if header != row.header_shown:
             self._set_block(row.header, header, self._header_format(turn))
             row.header_shown = header
-        body = body_text(turn)
-        if body != row.body_shown:
+        body = body_text(turn, opened=row.opened)
+        one_line = is_tool(turn) and not row.opened
+        width = round(self.document().textWidth()) if one_line else -1
+        if body != row.body_shown or width != row.fitted_to:
             fmt = self._body_format(turn)
-            if row.body_shown and row.body_shown != "…" and body.startswith(row.body_shown):
+            if one_line:
+                self._fit_one_line(row.body, body, fmt)
+            elif is_tool(turn):
+                self._set_block(row.body, body, fmt)
+            elif row.body_shown and row.body_shown != "…" and body.startswith(row.body_shown):
                 cursor = QTextCursor(row.body)
                 cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock)
                 cursor.insertText(body[len(row.body_shown) :], fmt)  # a delta: append only
             else:
                 self._set_block(row.body, body, fmt)
             row.body_shown = body
+            row.fitted_to = width
         if turn.status in _FINAL and not row.announced and turn.kind == "message":
             row.announced = True
             if turn.text.strip():
@@ -288,6 +304,99 @@ class TranscriptView(QTextBrowser):
         cursor = QTextCursor(block)
         cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
         cursor.insertText(text, fmt)
+
+    def _fit_one_line(self, block: QTextBlock, text: str, fmt: QTextCharFormat) -> None:
+        """``text``, cut with an ellipsis where the view's width ends, so a closed tool
+        call stays one line. Measured by the document's own layout (its fonts and
+        margins), by bisection: a handful of one-block layouts."""
+        self._set_block(block, text, fmt)
+        if self._line_count(block) <= 1:
+            return
+        fits, too_long = 0, len(text)
+        while too_long - fits > 1:
+            middle = (fits + too_long) // 2
+            self._set_block(block, text[:middle].rstrip() + "…", fmt)
+            if self._line_count(block) <= 1:
+                fits = middle
+            else:
+                too_long = middle
+        self._set_block(block, text[:fits].rstrip() + "…", fmt)
+
+    def _line_count(self, block: QTextBlock) -> int:
+        # Asking for the block's rectangle lays the document out up to it, now.
+        self.document().documentLayout().blockBoundingRect(block)
+        return block.layout().lineCount()
+
+    # -- opening tool calls ---------------------------------------------------------------
+
+    def toggle(self, turn: Turn) -> bool:
+        """Open a tool call in full, or close it to its line; True if ``turn`` is one."""
+        row = self._by_turn.get(turn)
+        if row is None or not is_tool(turn):
+            return False
+        self.flush()
+        row.opened = not row.opened
+        self._render(row)
+        self.announce.emit(f"{turn.name or 'Tool'} {'opened' if row.opened else 'closed'}")
+        return True
+
+    def is_open(self, turn: Turn) -> bool:
+        row = self._by_turn.get(turn)
+        return row is not None and row.opened
+
+    def _tool_row_at(self, point: QPoint) -> _Row | None:
+        """The tool call row under a point of the viewport, if any."""
+        block = self.cursorForPosition(point).block()
+        row = self._row_of(block)
+        if row is None or not is_tool(row.turn):
+            return None
+        at = point + QPoint(self.horizontalScrollBar().value(), self.verticalScrollBar().value())
+        rect = self.document().documentLayout().blockBoundingRect(block)
+        return row if rect.contains(at.toPointF()) else None
+
+    def _row_of(self, block: QTextBlock) -> _Row | None:
+        for row in self._rows:
+            if block in (row.header, row.body):
+                return row
+        return None
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        left = event.button() == Qt.MouseButton.LeftButton
+        self._pressed_at = event.position().toPoint() if left else None
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        super().mouseReleaseEvent(event)
+        pressed, self._pressed_at = self._pressed_at, None
+        point = event.position().toPoint()
+        # A click, not the end of a drag that selected text.
+        if (
+            event.button() != Qt.MouseButton.LeftButton
+            or pressed is None
+            or (point - pressed).manhattanLength() >= QApplication.startDragDistance()
+            or self.textCursor().hasSelection()
+        ):
+            return
+        row = self._tool_row_at(point)
+        if row is not None and row.turn is not None:
+            self.toggle(row.turn)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        super().mouseMoveEvent(event)
+        if event.buttons() == Qt.MouseButton.NoButton:
+            over = self._tool_row_at(event.position().toPoint()) is not None
+            shape = Qt.CursorShape.PointingHandCursor if over else Qt.CursorShape.IBeamCursor
+            if self.viewport().cursor().shape() != shape:
+                self.viewport().setCursor(shape)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        plain_key = not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if plain_key and event.key() in _TOGGLE_KEYS:
+            row = self._row_of(self.textCursor().block())
+            if row is not None and row.turn is not None and self.toggle(row.turn):
+                event.accept()
+                return
+        super().keyPressEvent(event)
 
     # -- formats --------------------------------------------------------------------------
 
@@ -388,6 +497,10 @@ class TranscriptView(QTextBrowser):
         super().resizeEvent(event)
         self._place_jump()
         self._place_guide()
+        if event.size().width() != event.oldSize().width():
+            for row in self._rows:  # closed tool calls are fitted to the new width
+                if is_tool(row.turn) and not row.opened:
+                    self._mark_dirty(row)
 
     def set_guidance(self, text: str) -> None:
         """What the empty transcript says (what to do first)."""
