@@ -2,7 +2,7 @@
 with echo cancellation, noise suppression and high-pass on, talking all the time.
 
     .venv/bin/python benchmarks/audio_cpu.py [--seconds 60] [--runs 1]
-        [--processing all|aec|none]
+        [--processing all|aec|none] [--blocksize N]
 
 Real devices (a private PulseAudio with virtual devices), real WebRTC on loopback to the
 local server in immediate-echo mode, run in its own process so only Talkline is measured.
@@ -95,7 +95,7 @@ PROCESSING = {
 
 
 async def measure(
-    seconds: float, pulse: PulseAudio, base_url: str, processing: str
+    seconds: float, pulse: PulseAudio, base_url: str, processing: str, blocksize: int | None
 ) -> tuple[float, float]:
     from desktop.core.audio.path import AudioPath
     from desktop.core.audio.processing import ProcessingSettings
@@ -104,7 +104,7 @@ async def measure(
     from desktop.core.session import default_config
 
     profile = get_profile("local").with_base_url(base_url)
-    path = AudioPath(settings=ProcessingSettings(**PROCESSING[processing]))
+    path = AudioPath(settings=ProcessingSettings(**PROCESSING[processing]), blocksize=blocksize)
     await path.start()
     if path.source is None or path.sink is None:
         raise SystemExit(f"audio did not open: {[e.message for e in path.errors]}")
@@ -144,6 +144,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--processing", choices=sorted(PROCESSING), default="all")
+    parser.add_argument("--blocksize", type=int, default=None,
+                        help="device block, frames (both directions; default: each its own)")
     args = parser.parse_args()
     port = free_port()
     server = subprocess.Popen(
@@ -159,7 +161,7 @@ def main() -> None:
         with PulseAudio() as pulse:
             for _ in range(args.runs):
                 results.append(asyncio.run(
-                    measure(args.seconds, pulse, base_url, args.processing)
+                    measure(args.seconds, pulse, base_url, args.processing, args.blocksize)
                 ))
         if args.runs > 1:
             cpus = sorted(r[0] for r in results)
