@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--bundle", type=Path, required=True, help="the PyInstaller dist/Talkline")
     p.add_argument("--out", type=Path, required=True, help="where the .deb goes")
-    p.add_argument("--compression", default="xz", choices=("xz", "zstd", "gzip"))
+    p.add_argument("--compression", default="xz", choices=("xz", "zstd", "gzip", "none"))
     args = p.parse_args(argv)
     for tool in ("dpkg-deb", "dpkg-shlibdeps"):
         if shutil.which(tool) is None:
