@@ -100,3 +100,14 @@ async def test_the_offer_names_opus_alone() -> None:
     assert rtpmaps and all("opus/48000/2" in line for line in rtpmaps), rtpmaps
     # aiortc would otherwise offer PCMU and PCMA too, which OpusTrack's packets are not.
     assert len(RTCRtpSender.getCapabilities("audio").codecs) > 1
+
+
+async def test_frames_longer_than_20_ms_lose_nothing() -> None:
+    sent = tone(500, 1.0)
+    track = OpusTrack(GatedTrack(Frames(sent, 1920)))  # 40 ms a frame: two packets each
+    packets = await packets_of(track, 50)
+    assert [p.pts for p in packets] == [i * 960 for i in range(50)]
+    heard = decode(packets)[4800:]
+    assert abs(peak_hz(heard) - 500) < 5
+    level_in = 20 * np.log10(np.sqrt(np.mean(sent.astype(np.float64) ** 2)))
+    assert abs(level_in - 20 * np.log10(np.sqrt(np.mean(heard**2)))) < 1.5  # no holes

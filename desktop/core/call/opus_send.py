@@ -14,6 +14,8 @@ Pre-encoded packets carry no RTP audio level (RFC 6465); no provider reads it.
 
 from __future__ import annotations
 
+import collections
+
 import av
 from aiortc import RTCRtpSender, RTCRtpTransceiver
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -41,22 +43,20 @@ class OpusTrack(MediaStreamTrack):
         self._codec.options = {"application": "voip"}
         # Only for frames that are not already 20 ms of 48 kHz mono s16 (a file source).
         self._reframe: av.AudioResampler | None = None
-        self.packets = 0
         self._pts = 0  # in samples at 48 kHz: one packet, 960 more; never jumps
+        # A source frame longer than 20 ms makes several packets: one goes out per recv().
+        self._ready: collections.deque[av.Packet[AudioStream]] = collections.deque()
 
     async def recv(self) -> av.Packet[AudioStream]:  # aiortc's sender takes packets too
-        while True:
+        while not self._ready:  # (a file's odd-sized frame may make none yet)
             if self.readyState != "live":
                 raise MediaStreamError
             frame = await self.source.recv()
             assert isinstance(frame, av.AudioFrame)  # an audio track's frames
-            packets = self._encode(frame)
-            if packets:
-                self.packets += 1
-                return packets[0]
-            # Nothing yet (a file's odd-sized frame is still being gathered): next frame.
+            self._encode(frame)
+        return self._ready.popleft()
 
-    def _encode(self, frame: av.AudioFrame) -> list[av.Packet[AudioStream]]:
+    def _encode(self, frame: av.AudioFrame) -> None:
         if (
             frame.samples == FRAME_SAMPLES
             and frame.sample_rate == RATE
@@ -70,7 +70,6 @@ class OpusTrack(MediaStreamTrack):
                     format="s16", layout="mono", rate=RATE, frame_size=FRAME_SAMPLES
                 )
             frames = self._reframe.resample(frame)
-        out: list[av.Packet[AudioStream]] = []
         for piece in frames:
             for packet in self._codec.encode(piece):
                 # Our own timeline: libopus's pre-skip would start it below zero, and a
@@ -78,8 +77,7 @@ class OpusTrack(MediaStreamTrack):
                 packet.pts = self._pts
                 packet.time_base = TIME_BASE
                 self._pts += FRAME_SAMPLES
-                out.append(packet)
-        return out
+                self._ready.append(packet)
 
     def stop(self) -> None:
         super().stop()
