@@ -44,40 +44,33 @@ class ApmCalls:
         self._apm = apm  # the module must outlive its handle's use here
         self._lib = FfiClient.instance._ffi_lib
         self._proto = ffi_pb2
-        handle = int(apm._ffi_handle.handle)
+        self._handle = int(apm._ffi_handle.handle)
         self._far = bytearray(_BYTES)
         self._near = bytearray(_BYTES)
         # numpy views pin the buffers: a bytearray with an export cannot move or resize.
         self._far_view: Int16Array = np.frombuffer(self._far, dtype=np.int16)
         self._near_view: Int16Array = np.frombuffer(self._near, dtype=np.int16)
-
-        def request(fill: Any) -> tuple[bytes, Any]:
-            message = ffi_pb2.FfiRequest()
-            fill(message)
-            data = message.SerializeToString()
-            return data, ctypes.cast(ctypes.c_char_p(data), ctypes.POINTER(ctypes.c_ubyte))
-
-        def frame_fields(part: Any, buffer: bytearray) -> None:
-            part.apm_handle = handle
-            part.data_ptr = get_address(buffer)
-            part.size = _BYTES
-            part.sample_rate = RATE
-            part.num_channels = 1
-
-        self._render = request(lambda m: frame_fields(m.apm_process_reverse_stream, self._far))
-        self._capture = request(lambda m: frame_fields(m.apm_process_stream, self._near))
+        self._render = self._frame_request("apm_process_reverse_stream", get_address(self._far))
+        self._capture = self._frame_request("apm_process_stream", get_address(self._near))
         self._delays: dict[int, tuple[bytes, Any]] = {}
-
-        def delay_request(ms: int) -> tuple[bytes, Any]:
-            def fill(m: Any) -> None:
-                m.apm_set_stream_delay.apm_handle = handle
-                m.apm_set_stream_delay.delay_ms = ms
-
-            return request(fill)
-
-        self._delay_request = delay_request
         self._reply = ctypes.POINTER(ctypes.c_ubyte)()
         self._reply_len = ctypes.c_size_t()
+
+    def _serialised(self, field: str, **values: int) -> tuple[bytes, Any]:
+        """An FfiRequest with `field` set to `values` (and our module's handle), as bytes
+        and the pointer livekit's FFI takes."""
+        message = self._proto.FfiRequest()
+        part = getattr(message, field)
+        part.apm_handle = self._handle
+        for name, value in values.items():
+            setattr(part, name, value)
+        data = message.SerializeToString()
+        return data, ctypes.cast(ctypes.c_char_p(data), ctypes.POINTER(ctypes.c_ubyte))
+
+    def _frame_request(self, field: str, address: int) -> tuple[bytes, Any]:
+        return self._serialised(
+            field, data_ptr=address, size=_BYTES, sample_rate=RATE, num_channels=1
+        )
 
     @classmethod
     def attach(cls, apm: Any) -> ApmCalls | None:
@@ -98,7 +91,9 @@ class ApmCalls:
         if delay_ms is not None:
             request = self._delays.get(delay_ms)
             if request is None:
-                request = self._delays[delay_ms] = self._delay_request(delay_ms)
+                request = self._delays[delay_ms] = self._serialised(
+                    "apm_set_stream_delay", delay_ms=delay_ms
+                )
             self._call(request, "apm_set_stream_delay")
         self._near_view[:] = chunk
         self._call(self._capture, "apm_process_stream")
