@@ -20,10 +20,10 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioResampler
 
-from desktop.core.call.audio_level import use_numpy_audio_level
 from desktop.core.call.jitter import use_arrival_order
 
 from .assistant import EchoAssistant
+from .audio_level import use_numpy_audio_level
 from .ids import new_id
 from .impairment import ImpairedLink
 from .vad import RATE

@@ -11,7 +11,7 @@ import av
 import numpy as np
 import pytest
 
-from desktop.core.call.audio_level import audio_level_dbov, use_numpy_audio_level
+from desktop.localserver.audio_level import audio_level_dbov, use_numpy_audio_level
 
 
 def rfc6465_reference(samples: np.ndarray) -> int:

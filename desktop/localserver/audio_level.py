@@ -1,4 +1,7 @@
-"""The RTP audio level of each sent frame (RFC 6465) with numpy, not a Python loop.
+"""The RTP audio level of each frame the local server sends (RFC 6465), with numpy.
+
+Talkline's own call sends pre-encoded Opus (desktop/core/call/opus_send.py), which
+carries no level; the local server's replies go through aiortc's encoder.
 
 aiortc's sender computes every outgoing audio frame's level with `struct.iter_unpack`
 over all 960 samples, on the event loop, whether or not the ssrc-audio-level header
