@@ -23,23 +23,16 @@ import argparse
 import asyncio
 import os
 import resource
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.pulse
 
+from benchmarks.local_server import local_server  # noqa: E402
 from tests.integration.audio.signals import speech_like  # noqa: E402
 from tests.pulse import PulseAudio  # noqa: E402
-
-SERVER = (
-    "import asyncio, sys\n"
-    "from desktop.localserver.server import serve_forever\n"
-    "asyncio.run(serve_forever('127.0.0.1', int(sys.argv[1]), echo_mode='immediate'))\n"
-)
 
 
 def rss_mb() -> float:
@@ -80,11 +73,6 @@ def by_thread(before: dict[int, tuple[str, float]], wall: float) -> list[tuple[s
         sums[key] = sums.get(key, 0.0) + used / wall * 100
     return sorted(((k, v) for k, v in sums.items() if v >= 0.05), key=lambda kv: -kv[1])
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 PROCESSING = {
@@ -147,30 +135,17 @@ def main() -> None:
     parser.add_argument("--blocksize", type=int, default=None,
                         help="device block, frames (both directions; default: each its own)")
     args = parser.parse_args()
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(port)],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert server.stdout is not None
-        base_url = server.stdout.readline().split()[-1]  # "... listening on <base url>"
-        results = []
-        with PulseAudio() as pulse:
-            for _ in range(args.runs):
-                results.append(asyncio.run(
-                    measure(args.seconds, pulse, base_url, args.processing, args.blocksize)
-                ))
-        if args.runs > 1:
-            cpus = sorted(r[0] for r in results)
-            print(f"median of {args.runs} runs: CPU {statistics.median(cpus):.1f} % "
-                  f"(runs: {', '.join(f'{c:.1f}' for c in cpus)}), overruns per run "
-                  f"{statistics.median(r[1] for r in results):.0f}")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    results = []
+    with local_server(echo_mode="immediate") as base_url, PulseAudio() as pulse:
+        for _ in range(args.runs):
+            results.append(asyncio.run(
+                measure(args.seconds, pulse, base_url, args.processing, args.blocksize)
+            ))
+    if args.runs > 1:
+        cpus = sorted(r[0] for r in results)
+        print(f"median of {args.runs} runs: CPU {statistics.median(cpus):.1f} % "
+              f"(runs: {', '.join(f'{c:.1f}' for c in cpus)}), overruns per run "
+              f"{statistics.median(r[1] for r in results):.0f}")
 
 
 if __name__ == "__main__":

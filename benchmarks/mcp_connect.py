@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import statistics
 import sys
 import time
@@ -38,6 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.local_server import local_server  # noqa: E402
 from desktop.core.call.state import CallState, CallStatus  # noqa: E402
 from desktop.core.settings.schema import AppSettings  # noqa: E402
 from desktop.core.talk.audio import no_audio  # noqa: E402
@@ -51,11 +51,6 @@ from desktop.core.tools.setup import registry_from_settings, servers_from_settin
 
 ROOT = str(Path(__file__).resolve().parents[1])
 TOOLBOX = str(Path(ROOT) / "tests" / "mcp_servers" / "toolbox.py")
-SERVER = (
-    "import asyncio, sys\n"
-    "from desktop.localserver.server import serve_forever\n"
-    "asyncio.run(serve_forever('127.0.0.1', int(sys.argv[1])))\n"
-)
 CASES = ("none", "3 starting", "3 running")
 
 
@@ -65,12 +60,6 @@ class Sample:
     call_ms: float  # the call's own timings (its start → CONNECTED)
     servers_ready: int  # MCP servers ready when the call was
     servers_start_ms: float | None = None  # start_tools() → all three ready ("3 running")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def settings_for(base_url: str, servers: int) -> AppSettings:
@@ -128,24 +117,13 @@ async def one(base_url: str, case: str) -> Sample:
         await session.shutdown()
 
 
-async def measure(runs: int) -> dict[str, list[Sample]]:
-    port = free_port()
-    server = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", SERVER, str(port), stdout=asyncio.subprocess.PIPE, cwd=ROOT
-    )
-    assert server.stdout is not None
-    await server.stdout.readline()  # it prints its base URL once it listens
-    base_url = f"http://127.0.0.1:{port}"
+async def measure(base_url: str, runs: int) -> dict[str, list[Sample]]:
     samples: dict[str, list[Sample]] = {case: [] for case in CASES}
-    try:
-        for case in CASES:  # warm-up: imports, codecs, the SDK, the server's first call
-            await one(base_url, case)
-        for _ in range(runs):
-            for case in CASES:
-                samples[case].append(await one(base_url, case))
-    finally:
-        server.terminate()
-        await server.wait()
+    for case in CASES:  # warm-up: imports, codecs, the SDK, the server's first call
+        await one(base_url, case)
+    for _ in range(runs):
+        for case in CASES:
+            samples[case].append(await one(base_url, case))
     return samples
 
 
@@ -153,7 +131,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
-    samples = asyncio.run(measure(args.runs))
+    with local_server() as base_url:  # its own process: only Talkline is measured
+        samples = asyncio.run(measure(base_url, args.runs))
     base = statistics.median(s.wall_ms for s in samples["none"])
     print(f"Connect → session ready, local server over WebRTC on loopback ({args.runs} runs)")
     for case in CASES:

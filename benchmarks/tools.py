@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import statistics
 import sys
 from dataclasses import replace
@@ -21,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.local_server import local_server  # noqa: E402
 from desktop.core.call.engine import RealtimeCall  # noqa: E402
 from desktop.core.events.server import ResponseDone, ServerEvent  # noqa: E402
 from desktop.core.profiles import get_profile  # noqa: E402
@@ -36,28 +36,9 @@ ROOT = str(Path(__file__).resolve().parents[1])
 TOOLBOX = str(Path(ROOT) / "tests" / "mcp_servers" / "toolbox.py")
 
 
-SERVER = (
-    "import asyncio, sys\n"
-    "from desktop.localserver.server import serve_forever\n"
-    "asyncio.run(serve_forever('127.0.0.1', int(sys.argv[1])))\n"
-)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def measure(runs: int) -> dict[str, list[float]]:
-    # The server runs in its own process, as a provider would: only Talkline is measured.
-    port = free_port()
-    server = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", SERVER, str(port), stdout=asyncio.subprocess.PIPE,
-        cwd=ROOT)
-    assert server.stdout is not None
-    await server.stdout.readline()  # it prints its base URL once it listens
-    base_url = f"http://127.0.0.1:{port}"
+async def measure(base_url: str, runs: int) -> dict[str, list[float]]:
     registry = ToolRegistry()
     for tool in builtin_tools(DesktopHooks()):
         registry.add(tool)
@@ -90,8 +71,6 @@ async def measure(runs: int) -> dict[str, list[float]]:
     finally:
         await call.close()
         await hub.stop()
-        server.terminate()
-        await server.wait()
     return figures
 
 
@@ -99,7 +78,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=40)
     args = parser.parse_args()
-    figures = asyncio.run(measure(args.runs))
+    with local_server() as base_url:  # its own process: only Talkline is measured
+        figures = asyncio.run(measure(base_url, args.runs))
     targets = {"get_current_time": 5.0, "box__add (MCP stdio)": 30.0}
     for name, values in figures.items():
         median = statistics.median(values)
