@@ -105,10 +105,6 @@ class VoicePicker(QWidget):
     def current_voice(self) -> str:
         return self._value(self.voice)
 
-    @property
-    def current_model(self) -> str:
-        return self._value(self.model)
-
     # -- internals ------------------------------------------------------------------------
 
     def _on_voice(self) -> None:
