@@ -21,6 +21,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioResampler
 
 from desktop.core.call.jitter import use_arrival_order
+from desktop.core.call.opus_receive import decode_inline
 
 from .assistant import EchoAssistant
 from .audio_level import use_numpy_audio_level
@@ -79,6 +80,7 @@ class LocalCall:
             pc.addTrack(self.voice)
             self._has_audio_sender = True
             use_arrival_order(audio[0].receiver)  # echo with no added delay
+            decode_inline(audio[0].receiver)
         await pc.setLocalDescription(await pc.createAnswer())
         return pc.localDescription.sdp
 

@@ -31,6 +31,7 @@ from desktop.core.audio.gate import GatedTrack
 from desktop.core.call.errors import CallError
 from desktop.core.call.gathering import Gathered, set_local_offer
 from desktop.core.call.jitter import use_arrival_order
+from desktop.core.call.opus_receive import decode_inline
 from desktop.core.call.opus_send import OpusTrack, prefer_opus
 from desktop.core.call.remote import NullSink, RemoteTap
 from desktop.core.call.signaling import Signaling, close_quietly
@@ -199,6 +200,7 @@ class RealtimeCall:
         audio = pc.addTransceiver(self._sent, direction="sendrecv")
         prefer_opus(audio)  # what OpusTrack sends (desktop/core/call/opus_send.py)
         use_arrival_order(audio.receiver)
+        decode_inline(audio.receiver)  # no decoder thread (opus_receive.py)
         if self.profile.receives_video:
             pc.addTransceiver("video", direction="recvonly")
         pc.on("track", self._on_track)
