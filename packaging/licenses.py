@@ -359,6 +359,7 @@ def copyright_text(manifest: dict) -> str:
     ]
     for c in comps:
         files = " ".join(c["files"]) if c["kind"] != "talkline" else "*"
+        holder = "Talkline" if c["kind"] == "built" else c["name"]  # the stub libraries
         comment = f"{c['name']} {c['version']}".strip()
         if c["via"]:
             comment += f", a shared library inside the {c['via']} wheel"
@@ -369,7 +370,7 @@ def copyright_text(manifest: dict) -> str:
             f"The {c['license']} licence; the text is in the source named above."
         )
         out.append(
-            f"Files: {files}\nCopyright: {c['name']} authors (see the licence text)"
+            f"Files: {files}\nCopyright: {holder} authors (see the licence text)"
             f"\nLicense: {_dep5_license(c['license'])}{_body(text)}\nComment:{_body(comment)}"
         )
     return "\n\n".join(out) + "\n"
