@@ -79,7 +79,7 @@ def report(bundle: Path, deb: Path | None, build_s: float | None, deb_s: float |
                    and p.name.startswith("lib"))
     doubles = sorted(name for name, n in libs.items() if n > 1)
     print(f"  libraries twice    {', '.join(doubles) or 'none'}  (libopus: {libs['libopus']})")
-    # x265 and SVT-AV1 are stubs built from packaging/stubs/ (a few KiB; the real ones: 27 MiB).
+    # x265 and SVT-AV1 are stubs built from packaging/stubs/ (a few KiB; the real ones: 26 MiB).
     stubs = [p for p in files if re.match(r"lib(x265|SvtAv1Enc)\b", p.name)]
     print("  x265, SVT-AV1      " + (", ".join(
         f"{library_stem(p.name)} {p.stat().st_size / 1024:.0f} KiB "

@@ -2,7 +2,7 @@
  *
  * Copyright (c) 2026 the Talkline authors. MIT licence (the LICENSE file of Talkline).
  *
- * av's FFmpeg links SVT-AV1 (7 MiB) but Talkline never encodes AV1, so the bundle ships
+ * av's FFmpeg links SVT-AV1 (6.7 MiB) but Talkline never encodes AV1, so the bundle ships
  * this instead, under the vendored library's file name and SONAME, built at packaging time
  * by packaging/stub_libraries.py. That script writes one SVT_FAILS line for each svt_*
  * function FFmpeg imports, so the list follows whatever FFmpeg the av wheel brings.

@@ -2,7 +2,7 @@
  *
  * Copyright (c) 2026 the Talkline authors. MIT licence (the LICENSE file of Talkline).
  *
- * av's FFmpeg links libx265 (20 MiB) but Talkline never encodes HEVC, so the bundle ships
+ * av's FFmpeg links libx265 (19.6 MiB) but Talkline never encodes HEVC, so the bundle ships
  * this instead, under the vendored library's file name and SONAME, built at packaging time
  * by packaging/stub_libraries.py. That script writes one X265_API_GET line for each
  * x265_api_get_<build> symbol FFmpeg imports (the build number is part of the name).
