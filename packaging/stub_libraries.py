@@ -4,7 +4,7 @@
 
 pyinstaller.spec calls `replace(entries, folder)` on Linux. av's wheel vendors FFmpeg linked
 (DT_NEEDED) against libx265 (HEVC encoder, 19.6 MiB) and libSvtAv1Enc (AV1 encoder, 6.7 MiB).
-Talkline encodes only Opus and decodes only VP8/H.264 (the avatar), yet the dynamic loader
+Talkline encodes only Opus and decodes only VP8, H.264, JPEG (the avatar), yet the loader
 refuses to load libavcodec without them. So each is replaced by a small library built here
 from C source kept in packaging/stubs/ (Talkline's own, MIT): the same file name and SONAME,
 defining every symbol the bundle's libraries import from the real one, each failing cleanly
