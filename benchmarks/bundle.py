@@ -5,7 +5,8 @@
 Builds from scratch (empty work folder) with pyinstaller.spec, then the .deb with
 packaging/linux/build_deb.py, and prints the times, the sizes (MiB = 2**20 bytes, apparent
 size as `du --apparent-size` counts it), the largest parts, and the checks the bundle must
-pass: one copy of each library (libopus!), PortAudio inside, no Qt translations, no
+pass: one copy of each library (libopus!), the x265 and SVT-AV1 stubs in place of the
+real encoders (packaging/stub_libraries.py), PortAudio inside, no Qt translations, no
 WebEngine/QML/3D, and the oldest glibc it runs on. `--no-build` only measures what is in
 --out already. Targets: bundle <= 250 MiB (a naive build was 345 MiB).
 """
@@ -78,6 +79,12 @@ def report(bundle: Path, deb: Path | None, build_s: float | None, deb_s: float |
                    and p.name.startswith("lib"))
     doubles = sorted(name for name, n in libs.items() if n > 1)
     print(f"  libraries twice    {', '.join(doubles) or 'none'}  (libopus: {libs['libopus']})")
+    # x265 and SVT-AV1 are stubs built from packaging/stubs/ (a few KiB; the real ones: 26 MiB).
+    stubs = [p for p in files if re.match(r"lib(x265|SvtAv1Enc)\b", p.name)]
+    print("  x265, SVT-AV1      " + (", ".join(
+        f"{library_stem(p.name)} {p.stat().st_size / 1024:.0f} KiB "
+        f"({'stub' if p.stat().st_size < 64 * 1024 else 'the real encoder'})"
+        for p in stubs) or "none"))
     portaudio = [p.relative_to(bundle) for p in files if "portaudio" in p.name]
     print(f"  PortAudio          {', '.join(map(str, portaudio)) or 'MISSING'}")
     qt = internal / "PySide6"

@@ -8,14 +8,16 @@ Standard library only (build_deb.py runs it with the system python3). Two halves
   files (destination, source path). Each source file is traced to its owner: the Python
   distribution whose wheel RECORD lists it (licence and licence files from its metadata),
   the Debian package that installed it (dpkg -S; its /usr/share/doc copyright), the Python
-  runtime, or Talkline itself. Shared libraries that wheels vendor (av.libs: FFmpeg, x264,
-  x265 ...; numpy.libs: OpenBLAS) carry no metadata of their own: VENDORED names their
-  licences. A file with no owner, or a licence nobody mapped, stops the build: the list
-  cannot drift from the bundle. The result goes into the bundle as `licenses.json`.
+  runtime, or Talkline itself. Shared libraries that wheels vendor (av.libs: FFmpeg, x264
+  ...; numpy.libs: OpenBLAS) carry no metadata of their own: VENDORED names their
+  licences. The stub libraries built from Talkline's own source in their place
+  (packaging/stub_libraries.py: x265, SVT-AV1 on Linux) are Talkline's, MIT. A file with
+  no owner, or a licence nobody mapped, stops the build: the list cannot drift from the
+  bundle. The result goes into the bundle as `licenses.json`.
 - `copyright_text(manifest)` renders it as /usr/share/doc/talkline/copyright in Debian's
   machine-readable format (build_deb.py). Help > About Talkline reads the same JSON.
 
-The bundle as a whole: av's FFmpeg is built with x264 and x265 (GPL-2.0-or-later), and
+The bundle as a whole: av's FFmpeg is built with x264 (GPL-2.0-or-later), and
 Apache-2.0 components (aiohttp, livekit, cryptography ...) are compatible with the GPL
 only from version 3, so the binary bundle is distributed under GPL-3.0-or-later. Each
 component keeps its own licence, and Talkline's own code is MIT.
@@ -29,6 +31,7 @@ import re
 import subprocess
 import sys
 import sysconfig
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -37,13 +40,23 @@ MANIFEST = "licenses.json"  # at the top of the bundle's _internal folder
 INSTALL_PREFIX = "opt/talkline"
 DEP5 = "https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/"
 BUNDLE_LICENSE = "GPL-3.0-or-later"
+# {gpl}: the GPL libraries the bundle really contains ("FFmpeg built with x264"), {stubs}:
+# a sentence on the encoders replaced by stubs, when there are any.
 BUNDLE_STATEMENT = (
-    "Talkline's own code is under the MIT licence. The binary bundle also contains FFmpeg "
-    "built with x264 and x265 (GPL-2.0-or-later, inside the av wheel) and Apache-2.0 "
-    "components, which the GPL accepts from version 3: the bundle as a whole is therefore "
-    "distributed under the GNU General Public License version 3 or later. Every component "
-    "keeps its own licence, listed below with where its source code is."
+    "Talkline's own code is under the MIT licence. The binary bundle also contains {gpl} "
+    "(GPL-2.0-or-later, inside the av wheel) and Apache-2.0 components, which the GPL "
+    "accepts from version 3: the bundle as a whole is therefore distributed under the GNU "
+    "General Public License version 3 or later.{stubs} Every component keeps its own "
+    "licence, listed below with where its source code is."
 )
+STUBS_SENTENCE = (
+    " The {encoders} that this FFmpeg is linked with are not included: small stand-ins "
+    "built from Talkline's own source (MIT) take their place, so those encoders are "
+    "unavailable."
+)
+# The vendored GPL libraries FFmpeg links, in the order the statement names them.
+GPL_ENCODERS = ("x264", "x265")
+STUBBED = {"x265.c": "x265 (HEVC)", "svtav1.c": "SVT-AV1 (AV1)"}  # packaging/stubs/
 COMMON = Path("/usr/share/common-licenses")
 
 # Shared libraries vendored inside wheels (auditwheel's <name>.libs folders and the like):
@@ -220,9 +233,13 @@ def _module_pattern(dest: str, kind: str) -> str:
     return f"{INSTALL_PREFIX}/_internal/{parts[0]}/*"
 
 
-def collect(entries: list[tuple[str, str | None, str]], version: str) -> dict:
-    """Trace every bundled file to its owner. `entries`: PyInstaller TOC (dest, src, kind)."""
+def collect(
+    entries: list[tuple[str, str | None, str]], version: str, stubs: dict[str, str] | None = None
+) -> dict:
+    """Trace every bundled file to its owner. `entries`: PyInstaller TOC (dest, src, kind);
+    `stubs`: built stub library -> its C source in the repository (stub_libraries.replace)."""
     owners = _owners()
+    built = {Path(k).resolve(): v for k, v in (stubs or {}).items()}
     stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
     base = Path(sys.base_prefix).resolve()
     components: dict[tuple[str, str], Component] = {}
@@ -236,6 +253,14 @@ def collect(entries: list[tuple[str, str | None, str]], version: str) -> dict:
         if not src or kind in ("SYMLINK", "DEPENDENCY", "OPTION"):
             continue
         path = Path(src).resolve()
+        if path in built:  # built at packaging time from packaging/stubs/: Talkline's own
+            owner = components.setdefault(("built", "Talkline stub libraries"), Component(
+                "Talkline stub libraries", version, "MIT", "built",
+                f"{', '.join(sorted(set(built.values())))} and packaging/stub_libraries.py "
+                f"in the Talkline {version} source tree", text=talkline.text,
+            ))
+            owner.files.append(f"{INSTALL_PREFIX}/_internal/{dest}")
+            continue
         dist = owners.get(path)
         owner: Component | None = _vendored(path.name, dist) if kind == "BINARY" else None
         if owner is None and dist is not None:
@@ -280,9 +305,23 @@ def collect(entries: list[tuple[str, str | None, str]], version: str) -> dict:
     return {
         "talkline_version": version,
         "bundle_license": BUNDLE_LICENSE,
-        "statement": BUNDLE_STATEMENT,
+        "statement": statement(ordered, built.values()),
         "components": [asdict(c) for c in ordered],
     }
+
+
+def statement(components: list[Component], stub_sources: Iterable[str]) -> str:
+    """BUNDLE_STATEMENT naming the GPL encoders inside and the ones stubbed out."""
+    names = {c.name for c in components if c.kind == "vendored"}
+    encoders = [n for n in GPL_ENCODERS if n in names]
+    gpl = "FFmpeg built with " + " and ".join(encoders) if encoders else "FFmpeg"
+    files = {Path(s).name for s in stub_sources}
+    stubbed = [what for file, what in STUBBED.items() if file in files]
+    stubs = ""
+    if stubbed:
+        listed = " and ".join(stubbed)
+        stubs = STUBS_SENTENCE.format(encoders=f"{listed} encoder{'s' if len(stubbed) > 1 else ''}")
+    return BUNDLE_STATEMENT.format(gpl=gpl, stubs=stubs)
 
 
 def _read(path: Path) -> str:
@@ -320,6 +359,7 @@ def copyright_text(manifest: dict) -> str:
     ]
     for c in comps:
         files = " ".join(c["files"]) if c["kind"] != "talkline" else "*"
+        holder = "Talkline" if c["kind"] == "built" else c["name"]  # the stub libraries
         comment = f"{c['name']} {c['version']}".strip()
         if c["via"]:
             comment += f", a shared library inside the {c['via']} wheel"
@@ -330,7 +370,7 @@ def copyright_text(manifest: dict) -> str:
             f"The {c['license']} licence; the text is in the source named above."
         )
         out.append(
-            f"Files: {files}\nCopyright: {c['name']} authors (see the licence text)"
+            f"Files: {files}\nCopyright: {holder} authors (see the licence text)"
             f"\nLicense: {_dep5_license(c['license'])}{_body(text)}\nComment:{_body(comment)}"
         )
     return "\n\n".join(out) + "\n"

@@ -7,6 +7,7 @@ Runs each check and prints one line for it, then a verdict:
     ok    keyring         keyring.backends.SecretService.Keyring
     warn  audio           PortAudio V19.6.0 (libportaudio.so.2); no microphone or speaker ...
     ok    echo canceller  WebRTC audio processing (livekit) loaded and ran, called directly
+    ok    codecs          Opus, VP8, H.264, JPEG encoded and decoded (FFmpeg 8.1.2); left ...
 
 "ok" and "warn" pass: a warning is a fact about this machine (no sound server, no keyring)
 that the app copes with. "FAIL" means the install is broken (a library missing from the
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TextIO
 
 Status = Literal["ok", "warn", "FAIL"]
-CHECKS = ("window", "call", "keyring", "audio", "echo canceller")
+CHECKS = ("window", "call", "keyring", "audio", "echo canceller", "codecs")
 WINDOW_TIMEOUT = 20.0
 CALL_TIMEOUT = 30.0
 MATCH_THRESHOLD = 0.8  # loudness-envelope correlation; a different sound scores far lower
@@ -111,7 +112,8 @@ def add_argument(parser: argparse.ArgumentParser) -> None:
         nargs=argparse.REMAINDER,
         action=SelfTestAction,
         metavar="OPTION",
-        help="check that this installation works (window, a call, keyring, sound), then exit; "
+        help="check that this installation works (window, a call, keyring, sound, codecs), "
+        "then exit; "
         "`--self-test --help` lists its options",
     )
 
@@ -142,6 +144,8 @@ def run_self_test(options: Options | None = None, out: TextIO | None = None) -> 
             report(_guarded("audio", lambda: check_audio(options.require_devices)))
         if "echo canceller" in options.only:
             report(_guarded("echo canceller", check_echo_canceller))
+        if "codecs" in options.only:
+            report(_guarded("codecs", check_codecs))
     except KeyboardInterrupt:
         print("self-test interrupted", file=out, flush=True)
         return 130
@@ -390,6 +394,15 @@ def check_echo_canceller() -> Result:
     return Result(
         "echo canceller", "ok", "WebRTC audio processing (livekit) loaded and ran, called directly"
     )
+
+
+def check_codecs() -> Result:
+    """Opus, VP8, H.264 and JPEG through av's FFmpeg; the encoders the Linux bundle stubs
+    out (packaging/stub_libraries.py) refuse to open with an exception (media_check.py)."""
+    from desktop.cli.media_check import check_codecs as run_codec_checks
+    from desktop.cli.media_check import describe
+
+    return Result("codecs", "ok", describe(run_codec_checks()))
 
 
 # --- signal helpers ---------------------------------------------------------------------------

@@ -21,8 +21,8 @@ MANIFEST = "licenses.json"
 SOURCE_STATEMENT = (
     "Talkline's own code is under the MIT licence. Running from source: each installed "
     "package below is under its own licence. The packaged app, which also contains FFmpeg "
-    "built with the GPL x264 and x265 encoders, is distributed as a whole under the GNU "
-    "General Public License version 3 or later."
+    "built with the GPL x264 encoder (and x265, except on Linux, where a stub replaces it), "
+    "is distributed as a whole under the GNU General Public License version 3 or later."
 )
 
 

@@ -94,6 +94,8 @@ def test_a_working_install_passes_every_check(
     assert line(lines, "keyring").endswith("keyring.backends.SecretService.Keyring")
     audio = line(lines, "audio")
     assert "microphones:" in audio and "mic" in audio and "speaker" in audio
+    # From source av has its real x265 and SVT-AV1; the bundle's stubs: test_stub_libraries.py
+    assert "Opus, VP8, H.264, JPEG encoded and decoded" in line(lines, "codecs")
     assert lines[-1] == "self-test passed"
 
 
