@@ -13,8 +13,11 @@ Targets: <= 15 % of one core, <= 250 MB resident.
 `--processing` picks what runs (all: AEC+NS+HPF, the default; aec: the canceller alone;
 none). With `--runs N` each run is printed and then the medians. CPU is also shown per
 thread: "native (python)" is PortAudio's callback threads (the devices, the canceller),
-"threaded-ml" libpulse's, MainThread the event loop (RTP, SRTP, the Opus encoder),
-audio-decoder aiortc's Opus decoder; the harness's pacat feeder is left out.
+"threaded-ml" libpulse's, MainThread the event loop (RTP, SRTP, Opus both ways); the
+harness's pacat feeder is left out. So are wake-ups a second per thread: on a virtual
+machine a thread that has just woken runs its work 2-4 times slower than warm, so how often
+threads wake matters as much as what they do. To compare with an earlier commit, use
+audio_cpu_ab.py (side by side: this machine's load varies by minutes).
 """
 
 from __future__ import annotations
@@ -43,8 +46,9 @@ def rss_mb() -> float:
     return 0.0
 
 
-def thread_cpu() -> dict[int, tuple[str, float]]:
-    """CPU seconds so far of each thread of this process: {tid: (name, seconds)}."""
+def thread_cpu() -> dict[int, tuple[str, float, int]]:
+    """Each thread of this process so far: {tid: (name, CPU seconds, wake-ups)}. Wake-ups
+    are voluntary context switches: on this VM each costs more than most of the work."""
     import threading
 
     names = {t.native_id: t.name for t in threading.enumerate()}
@@ -56,23 +60,32 @@ def thread_cpu() -> dict[int, tuple[str, float]]:
                 fields = f.read().rsplit(")", 1)[1].split()
             with open(f"/proc/self/task/{tid}/comm", encoding="ascii") as f:
                 comm = f.read().strip()
-        except OSError:  # the thread ended
+            with open(f"/proc/self/task/{tid}/status", encoding="ascii") as f:
+                wakes = next(int(line.split()[1]) for line in f
+                             if line.startswith("voluntary_ctxt_switches"))
+        except (OSError, StopIteration):  # the thread ended
             continue
         name = names.get(int(tid), f"native ({comm})")
-        out[int(tid)] = (name, (int(fields[11]) + int(fields[12])) / tick)
+        out[int(tid)] = (name, (int(fields[11]) + int(fields[12])) / tick, wakes)
     return out
 
 
-def by_thread(before: dict[int, tuple[str, float]], wall: float) -> list[tuple[str, float]]:
-    """% of one core per thread over the call, threads of one name summed, busiest first."""
+def by_thread(
+    before: dict[int, tuple[str, float, int]], wall: float
+) -> list[tuple[str, float, float]]:
+    """(% of one core, wake-ups a second) per thread over the call, threads of one name
+    summed, busiest first."""
     after = thread_cpu()
-    sums: dict[str, float] = {}
-    for tid, (name, seconds) in after.items():
-        used = seconds - before.get(tid, (name, 0.0))[1]
+    sums: dict[str, tuple[float, float]] = {}
+    for tid, (name, seconds, wakes) in after.items():
+        _, seconds0, wakes0 = before.get(tid, (name, 0.0, 0))
         key = name.rstrip("0123456789_") if name.startswith(("Thread-", "asyncio_")) else name
-        sums[key] = sums.get(key, 0.0) + used / wall * 100
-    return sorted(((k, v) for k, v in sums.items() if v >= 0.05), key=lambda kv: -kv[1])
-
+        cpu, rate = sums.get(key, (0.0, 0.0))
+        sums[key] = (cpu + (seconds - seconds0) / wall * 100, rate + (wakes - wakes0) / wall)
+    return sorted(
+        ((k, cpu, rate) for k, (cpu, rate) in sums.items() if cpu >= 0.05),
+        key=lambda row: -row[1],
+    )
 
 
 PROCESSING = {
@@ -117,9 +130,12 @@ async def measure(
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"audio_cpu: {wall:.0f} s call, processing {processing}, immediate echo (full duplex)")
     # The harness's own thread (feeding the voice to pacat) is not Talkline: left out.
-    harness = sum(v for k, v in threads if k.startswith("pacat-"))
+    harness = sum(v for k, v, _ in threads if k.startswith("pacat-"))
     print(f"  CPU     {cpu / wall * 100 - harness:5.1f} % of one core   (target <= 15 %)")
-    print("  by thread: " + ", ".join(f"{k} {v:.1f}" for k, v in threads))
+    print("  by thread: " + ", ".join(f"{k} {v:.1f}" for k, v, _ in threads))
+    wakes = [(k, r) for k, _, r in threads if not k.startswith("pacat-")]
+    print(f"  wake-ups {sum(r for _, r in wakes):5.0f} a second: "
+          + ", ".join(f"{k} {r:.0f}" for k, r in wakes))
     print(f"  RSS     {rss_mb():5.0f} MB now, {peak:.0f} MB peak   (target <= 250 MB)")
     print(f"  frames received {received}, playout underruns {stats.underruns}, "
           f"overruns {stats.overruns} ({stats.dropped_ms:.0f} ms dropped), "
