@@ -10,7 +10,9 @@ receiver stops, when it ends the track as before. Video keeps aiortc's thread: a
 frame takes milliseconds to decode.
 
 Like the jitter buffer (jitter.py), this is a private attribute of `RTCRtpReceiver`: if
-aiortc's layout changes, `decode_inline()` leaves the receiver as it is and logs why.
+aiortc's layout changes, `decode_inline()` leaves the receiver as it is and logs why, and
+a remote track without the queue `InlineDecoding` feeds gets its packets decoded by
+aiortc's thread as before.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from aiortc.codecs.base import Decoder
 from aiortc.codecs.opus import OpusDecoder
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
-from aiortc.rtcrtpreceiver import RemoteStreamTrack, RTCRtpReceiver
+from aiortc.rtcrtpreceiver import RTCRtpReceiver
 
 log = logging.getLogger("talkline.call")
 
@@ -54,6 +56,10 @@ class InlineDecoding(queue.Queue[Any]):
         if item is None:  # the receiver stops: the thread ends the track
             super().put(None)
             return
+        output = getattr(self._receiver.track, "_queue", None)
+        if not isinstance(output, asyncio.Queue):  # aiortc changed: its thread decodes it
+            super().put(item)
+            return
         codec, encoded = item
         assert isinstance(codec, RTCRtpCodecParameters) and isinstance(encoded, JitterFrame)
         if not encoded.data:
@@ -75,7 +81,6 @@ class InlineDecoding(queue.Queue[Any]):
                 log.warning("an audio packet could not be decoded: %s", exc)
             self._error.set()
             return
-        output: asyncio.Queue[Any] = self._receiver.track._queue  # type: ignore[attr-defined]
         for frame in frames:
             self.decoded += 1
             output.put_nowait(frame)
@@ -103,7 +108,6 @@ def decode_inline(receiver: RTCRtpReceiver) -> InlineDecoding | None:
         type(current) is not queue.Queue
         or not isinstance(error, threading.Event)
         or getattr(receiver, _KIND, None) != "audio"
-        or not hasattr(RemoteStreamTrack(kind="audio"), "_queue")
     ):
         log.info("aiortc's receiver has no decoder queue where expected; left as is")
         return None
