@@ -18,8 +18,8 @@ import av
 import numpy as np
 from av.video.codeccontext import VideoCodecContext
 
-RATE = 48_000
-FRAME = 960  # 20 ms at 48 kHz, as a call sends
+from desktop.core.audio.frames import RATE
+
 SIDE = 64  # video test frames: small, but above every encoder's minimum
 # Encoders av's FFmpeg is linked with but Talkline never uses; the Linux bundle carries
 # stubs in their place (HEVC: x265, AV1: SVT-AV1).
@@ -39,29 +39,30 @@ class CodecReport:
 
 
 def opus_round_trip() -> str:
-    """100 ms of a tone through libopus and back: as many samples out as went in."""
-    t = np.arange(FRAME * 5) / RATE
+    """100 ms of a tone through the call's own Opus encoder and decoder (opus_send.py,
+    opus_receive.py) and back: as many samples out as went in."""
+    from aiortc.jitterbuffer import JitterFrame
+
+    from desktop.core.audio.frames import FRAME_SAMPLES, make_frame
+    from desktop.core.call.opus_receive import MonoOpusDecoder
+    from desktop.core.call.opus_send import new_encoder
+
+    t = np.arange(FRAME_SAMPLES * 5) / RATE
     tone = (np.sin(2 * np.pi * 440 * t) * 12_000).astype(np.int16)
-    encoder = av.CodecContext.create("libopus", "w")
-    encoder.bit_rate = 64_000
-    encoder.format = "s16"
-    encoder.layout = "mono"
-    encoder.sample_rate = RATE
-    encoder.time_base = Fraction(1, RATE)
+    encoder = new_encoder()
     packets: list[av.Packet[Any]] = []
     for i in range(5):
-        frame = av.AudioFrame.from_ndarray(
-            tone[i * FRAME : (i + 1) * FRAME].reshape(1, -1), format="s16", layout="mono"
-        )
-        frame.sample_rate = RATE
-        frame.pts = i * FRAME
-        packets += encoder.encode(frame)
+        pts = i * FRAME_SAMPLES
+        packets += encoder.encode(make_frame(tone[pts : pts + FRAME_SAMPLES], pts))
     packets += encoder.encode(None)
-    decoder = av.CodecContext.create("libopus", "r")
-    decoder.sample_rate = RATE
-    decoder.layout = "mono"
-    decoded = sum(f.samples for p in packets for f in decoder.decode(p))
-    if not packets or decoded < FRAME * 4:
+    decoder = MonoOpusDecoder()
+    decoded = sum(
+        frame.samples
+        for p in packets
+        for frame in decoder.decode(JitterFrame(bytes(p), int(p.pts or 0)))
+        if isinstance(frame, av.AudioFrame)
+    )
+    if not packets or decoded < FRAME_SAMPLES * 4:
         raise CodecCheckError(f"Opus: {len(packets)} packets decoded to {decoded} samples")
     return "Opus"
 

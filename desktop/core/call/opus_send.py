@@ -26,6 +26,19 @@ from desktop.core.audio.frames import FRAME_SAMPLES, RATE, TIME_BASE
 BITRATE = 64_000  # mono speech: well above what voice needs (browsers send ~32 kbit/s)
 
 
+def new_encoder() -> av.AudioCodecContext:
+    """The call's Opus encoder: 48 kHz mono s16 in, 64 kbit/s voice packets out."""
+    codec = av.CodecContext.create("libopus", "w")
+    assert isinstance(codec, av.AudioCodecContext)  # libopus is an audio codec
+    codec.bit_rate = BITRATE
+    codec.format = "s16"
+    codec.layout = "mono"
+    codec.sample_rate = RATE
+    codec.time_base = TIME_BASE
+    codec.options = {"application": "voip"}
+    return codec
+
+
 class OpusTrack(MediaStreamTrack):
     """Wraps an audio track (the mute gate) and hands out one Opus packet per 20 ms."""
 
@@ -34,13 +47,7 @@ class OpusTrack(MediaStreamTrack):
     def __init__(self, source: MediaStreamTrack) -> None:
         super().__init__()
         self.source = source
-        self._codec = av.CodecContext.create("libopus", "w")
-        self._codec.bit_rate = BITRATE
-        self._codec.format = "s16"
-        self._codec.layout = "mono"
-        self._codec.sample_rate = RATE
-        self._codec.time_base = TIME_BASE
-        self._codec.options = {"application": "voip"}
+        self._codec = new_encoder()
         # Only for frames that are not already 20 ms of 48 kHz mono s16 (a file source).
         self._reframe: av.AudioResampler | None = None
         self._pts = 0  # in samples at 48 kHz: one packet, 960 more; never jumps
