@@ -17,6 +17,7 @@ happens to be: a narrower view (a panel opened) reflows the text and moves the b
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -355,10 +356,12 @@ class TranscriptView(QTextBrowser):
         return row if rect.contains(at.toPointF()) else None
 
     def _row_of(self, block: QTextBlock) -> _Row | None:
-        for row in self._rows:
-            if block in (row.header, row.body):
-                return row
-        return None
+        """The row ``block`` belongs to. Rows are in document order: found by bisection
+        (a mouse move asks this; a scan cost 0.75 ms at 2,000 turns)."""
+        at = block.position()
+        index = bisect.bisect_right(self._rows, at, key=lambda row: row.header.position())
+        row = self._rows[index - 1] if index else None
+        return row if row is not None and block in (row.header, row.body) else None
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
         left = event.button() == Qt.MouseButton.LeftButton
