@@ -39,6 +39,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -281,6 +282,27 @@ class PulseAudio:
 
     def pactl_json(self, *args: str) -> Any:
         return json.loads(self.pactl("-f", "json", *args) or "null")
+
+    def kill(self, what: str, index: int) -> None:
+        """End a client's stream from the server's side (`what`: "sink-input" or
+        "source-output"), as a mixer or the server itself may. pactl cannot, so the
+        daemon's command-line protocol is loaded and spoken to (pacmd would, but insists
+        on a PID file)."""
+        assert self._dir is not None
+        path = self._dir / "pulse" / "cli"
+        if not path.exists():
+            self.load_module("module-cli-protocol-unix", f"socket={path}")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as cli:
+            cli.settimeout(10)
+            cli.connect(str(path))
+            cli.sendall(f"kill-{what} {index}\n".encode())
+            cli.shutdown(socket.SHUT_WR)  # the daemon answers and hangs up ("exit" would
+            answer = b""  # end the daemon itself)
+            while chunk := cli.recv(4096):
+                answer += chunk
+        text = answer.decode(errors="replace")
+        if "No " in text or "fail" in text.lower():
+            raise RuntimeError(f"kill-{what} {index}: {text.strip()}")
 
     def load_module(self, name: str, *args: str) -> int:
         return int(self.pactl("load-module", name, *args))

@@ -5,16 +5,15 @@ changes on replug); ``SYSTEM_DEFAULT`` is a first-class choice that follows the 
 
 On Linux with a PulseAudio or PipeWire-Pulse server, PortAudio's ALSA host API lists only
 ``pulse``/``default`` (plus raw hardware the server already holds), not the server's sinks
-and sources, so a user could not pick their USB headset. Measured here with the virtual
-devices running: ``sd.query_devices()`` shows exactly ``pulse`` and ``default``. So with a
-Pulse server we list its sinks/sources with ``pactl`` and open the stream on PortAudio's
-``pulse`` device with ``PULSE_SINK``/``PULSE_SOURCE`` set while the stream opens: libpulse
-reads them when the ALSA plugin connects, so each stream lands on its own device (verified:
-two streams opened back to back went to two different sinks). "System default" opens the
-same device without the variable, and Pulse then moves the stream when the default
-changes. When the stream's device is unloaded, Pulse moves the stream to the default
-itself (verified on PulseAudio 16); `channel.py` notices and says so. Elsewhere (Windows,
-macOS, Linux without Pulse) the PortAudio device list is used as is.
+and sources, so a user could not pick their USB headset. So with a Pulse server we list its
+sinks/sources with ``pactl``, and streams go straight to the server through libpulse
+(`pulse_stream.py`), on the chosen sink or source by name; "System default" names none, and
+Pulse then moves the stream when the default changes. When the stream's device is
+unloaded, Pulse moves the stream to the default itself (verified on PulseAudio 16);
+`channel.py` notices and says so. Should libpulse not load, the stream opens on PortAudio's
+``pulse`` device with ``PULSE_SINK``/``PULSE_SOURCE`` set while it opens: libpulse in the
+ALSA plugin reads them when it connects. Elsewhere (Windows, macOS, Linux without Pulse)
+the PortAudio device list is used as is.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Literal
 
-from desktop.core.audio import pactl
+from desktop.core.audio import pactl, pulse_stream
 from desktop.core.audio.errors import NoAudioDevice
 from desktop.core.audio.portaudio import query_devices, query_hostapis, reinitialize
 
@@ -47,7 +46,8 @@ class DeviceInfo:
 
 @dataclass(frozen=True)
 class DeviceRoute:
-    """How to open a chosen device: a PortAudio device plus the environment for the open."""
+    """How to open a chosen device: on a Pulse server by name, or a PortAudio device plus
+    the environment for the open."""
 
     name: str
     label: str
@@ -55,18 +55,19 @@ class DeviceRoute:
     channels: int
     default_samplerate: float
     env: dict[str, str] = field(default_factory=dict)
+    pulse: str | None = None  # on a Pulse server: the sink or source ("" = the default)
 
 
 _backend: Backend | None = None
 
 
 def backend() -> Backend:
-    """"pulse" when a Pulse server answers and PortAudio has its ``pulse`` device."""
+    """"pulse" when a Pulse server answers and streams can reach it: through libpulse, or
+    else PortAudio's ``pulse`` device."""
     global _backend
     if _backend is None:
-        _backend = "pulse" if _pulse_index() is not None and pactl.server_available() else (
-            "portaudio"
-        )
+        reachable = pulse_stream.available() or _pulse_index() is not None
+        _backend = "pulse" if reachable and pactl.server_available() else "portaudio"
         log.info("audio devices through %s", _backend)
     return _backend
 
@@ -96,21 +97,24 @@ def resolve(kind: Kind, name: str) -> DeviceRoute | None:
 
     Raises NoAudioDevice when the system has no device of this kind at all."""
     if backend() == "pulse":
-        index = _pulse_index()
-        if index is not None:
-            devices = _pulse_devices(kind)
-            if not devices:
-                raise _no_device(kind)
-            if name == SYSTEM_DEFAULT:
-                first = next((d for d in devices if d.is_default), devices[0])
-                return DeviceRoute(SYSTEM_DEFAULT, first.label, index, first.channels, 48000.0)
-            for d in devices:
-                if d.name == name:
-                    var = "PULSE_SOURCE" if kind == "input" else "PULSE_SINK"
-                    return DeviceRoute(
-                        d.name, d.label, index, d.channels, d.default_samplerate, {var: d.name}
-                    )
-            return None
+        # PortAudio's way to the server, only when libpulse does not load
+        index = None if pulse_stream.available() else _pulse_index()
+        devices = _pulse_devices(kind)
+        if not devices:
+            raise _no_device(kind)
+        if name == SYSTEM_DEFAULT:
+            first = next((d for d in devices if d.is_default), devices[0])
+            return DeviceRoute(
+                SYSTEM_DEFAULT, first.label, index, first.channels, 48000.0, pulse=""
+            )
+        for d in devices:
+            if d.name == name:
+                var = "PULSE_SOURCE" if kind == "input" else "PULSE_SINK"
+                return DeviceRoute(
+                    d.name, d.label, index, d.channels, d.default_samplerate, {var: d.name},
+                    pulse=d.name,
+                )
+        return None
     devices = _portaudio_devices(kind)
     if not devices:
         raise _no_device(kind)

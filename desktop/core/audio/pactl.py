@@ -1,7 +1,7 @@
 """The PulseAudio (or PipeWire-Pulse) server, through the `pactl` command.
 
 Used only to list the server's sinks and sources, its defaults, and to hear when they
-change; sound itself always goes through PortAudio.
+change; sound itself goes through libpulse (`pulse_stream.py`) or PortAudio.
 """
 
 from __future__ import annotations

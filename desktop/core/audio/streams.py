@@ -1,4 +1,5 @@
-"""Opening one PortAudio stream on a resolved device, trying sample rates until one works."""
+"""Opening one stream on a resolved device: straight on a Pulse server, or through
+PortAudio trying sample rates until one works."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from desktop.core.audio import pulse_stream
 from desktop.core.audio.devices import DeviceRoute, Kind, describe
 from desktop.core.audio.errors import AudioError, DeviceOpenError
 from desktop.core.audio.frames import RATE
@@ -27,6 +29,12 @@ Latency = str | float
 # by ~10 ms each (round trip 85 → 99 ms, measured).
 BLOCKSIZE = 240  # the speaker
 CAPTURE_BLOCKSIZE = 480  # the microphone
+# Straight on a Pulse server (`pulse_stream.py`) the speaker asks for 10 ms at a time, and
+# the microphone is read when it does: one wake-up for both directions every 10 ms. The
+# server then keeps 20 ms queued (twice a request, its rule). Measured side by side with
+# PortAudio's path: 0.81 of its CPU, against 0.93 with 5 ms requests, for a round trip
+# about 7 ms longer (92.5-95 ms against 85-88).
+PULSE_SPEAKER_BLOCKSIZE = 480
 
 
 @dataclass
@@ -53,7 +61,9 @@ def open_stream(
     """Open and start a stream; 48 kHz mono first (or `samplerate` when given), then the
     device's own rate and channels.
 
-    Blocking (PortAudio talks to the server): call it from a worker thread."""
+    Blocking (it talks to the sound server): call it from a worker thread."""
+    if route.pulse is not None and pulse_stream.available():
+        return _open_pulse(kind, route, callback, finished, blocksize, samplerate)
     sd = sounddevice()
     first = [samplerate] if samplerate else []
     rates = list(dict.fromkeys([*first, RATE, int(route.default_samplerate), 44100, 16000]))
@@ -106,6 +116,41 @@ def open_stream(
     )
 
 
+def _open_pulse(
+    kind: Kind,
+    route: DeviceRoute,
+    callback: Callable[..., None],
+    finished: Callable[[], None],
+    blocksize: int,
+    samplerate: int | None,
+) -> OpenedStream:
+    """Straight on the Pulse server (`pulse_stream.py`): it converts rate and channels for
+    any device, so 48 kHz mono always opens unless the device is gone."""
+    rate = samplerate or RATE
+    if kind == "output":
+        blocksize = max(blocksize, PULSE_SPEAKER_BLOCKSIZE)
+    try:
+        stream = pulse_stream.PulseStream(
+            kind,
+            route.pulse or None,
+            callback,
+            finished,
+            samplerate=rate,
+            blocksize=blocksize,
+            name="Microphone" if kind == "input" else "Speaker",
+        )
+    except DeviceOpenError as exc:
+        raise DeviceOpenError(
+            f"The {describe(kind)} “{route.label}” could not be opened: {exc.message}",
+            details=exc.details,
+        ) from exc
+    log.info(
+        "%s opened on %s (Pulse %s) at %d Hz, latency %.1f ms",
+        kind, route.label, stream.device, rate, stream.latency * 1000,
+    )
+    return OpenedStream(stream, route, kind, rate, stream.channels, stream.latency)
+
+
 def close_stream(opened: OpenedStream) -> None:
     """Stop and close; idempotent. Blocking: call it from a worker thread."""
     with lock:
@@ -120,7 +165,8 @@ def close_stream(opened: OpenedStream) -> None:
             opened.stream.close()
         except Exception as exc:
             log.debug("close failed: %s", exc)
-        track_open(-1)
+        if not isinstance(opened.stream, pulse_stream.PulseStream):
+            track_open(-1)
 
 
 def safe_error(exc: BaseException, kind: Kind) -> AudioError:

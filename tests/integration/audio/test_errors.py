@@ -49,37 +49,55 @@ def test_a_device_that_refuses_to_open_is_a_sentence(pulse: PulseAudio) -> None:
     assert "48000" in caught.value.message
 
 
-def test_missing_portaudio_is_a_sentence_not_a_traceback(tmp_path: Path) -> None:
+_PATH_SCRIPT = textwrap.dedent(
+    """
+    import asyncio
+    from desktop.core.audio.path import AudioPath
+
+    async def main():
+        path = AudioPath()
+        path.notices.connect(lambda text: print("NOTICE", text))
+        await path.start()
+        print("SOURCE", path.source is not None, "SINK", path.sink is not None)
+        await path.close()
+
+    asyncio.run(main())
+    """
+)
+
+
+def _without_portaudio(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """Without libportaudio2, `import sounddevice` raises OSError (it cannot be uninstalled
     here, so a stand-in module raises exactly that)."""
     (tmp_path / "sounddevice.py").write_text(
         'raise OSError("PortAudio library not found")\n', encoding="utf-8"
     )
-    script = textwrap.dedent(
-        """
-        import asyncio
-        from desktop.core.audio.path import AudioPath
-
-        async def main():
-            path = AudioPath()
-            path.notices.connect(lambda text: print("NOTICE", text))
-            await path.start()
-            print("SOURCE", path.source, "SINK", path.sink)
-            await path.close()
-
-        asyncio.run(main())
-        """
-    )
     done = subprocess.run(
-        [sys.executable, "-c", script],
-        env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{REPO}"},
+        [sys.executable, "-c", _PATH_SCRIPT],
+        env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{REPO}", **env},
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
+    return done
+
+
+def test_missing_portaudio_is_a_sentence_not_a_traceback(tmp_path: Path) -> None:
+    # No sound server either: PortAudio would be the only way to a device.
+    done = _without_portaudio(tmp_path, PULSE_SERVER="unix:/nonexistent/pulse/native")
     notices = [line for line in done.stdout.splitlines() if line.startswith("NOTICE")]
     assert len(notices) == 1, done.stdout  # said once, not once per device
     assert "libportaudio2" in notices[0] and "You can still type" in notices[0]
-    assert "SOURCE None SINK None" in done.stdout
+    assert "SOURCE False SINK False" in done.stdout
+
+
+def test_on_a_pulse_server_sound_works_without_portaudio(
+    pulse: PulseAudio, tmp_path: Path
+) -> None:
+    """Streams go straight to the server through libpulse: a missing PortAudio costs
+    nothing there."""
+    done = _without_portaudio(tmp_path)
+    assert "SOURCE True SINK True" in done.stdout, done.stdout + done.stderr
+    assert "NOTICE" not in done.stdout
