@@ -343,8 +343,9 @@ def check_keyring(required: bool) -> Result:
 
 
 def check_audio(required: bool) -> Result:
-    """PortAudio loads; the microphones and speakers it (or the Pulse server) offers."""
-    from desktop.core.audio import devices
+    """PortAudio loads; the microphones and speakers it (or the Pulse server) offers, and
+    how streams reach a Pulse server."""
+    from desktop.core.audio import devices, libpulse, pulse_stream
     from desktop.core.audio.errors import AudioError
     from desktop.core.audio.portaudio import sounddevice
 
@@ -354,6 +355,12 @@ def check_audio(required: bool) -> Result:
         return Result("audio", "FAIL", str(exc))
     version = str(sd.get_portaudio_version()[1]).split(",")[0]  # "PortAudio V19.6.0-devel"
     library = f"{version} ({_loaded_library('portaudio')})"
+    if devices.backend() == "pulse":
+        if pulse_stream.available():
+            used = f"{pulse_stream.describe()}, {_loaded_library('libpulse.so')}"
+            library += f"; streams straight to the Pulse server ({used})"
+        else:
+            library += f"; streams through PortAudio's pulse device ({libpulse.error()})"
     mics = [d.label for d in devices.list_devices("input") if d.name != devices.SYSTEM_DEFAULT]
     speakers = [d.label for d in devices.list_devices("output") if d.name != devices.SYSTEM_DEFAULT]
     if not mics and not speakers:
