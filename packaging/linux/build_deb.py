@@ -31,9 +31,11 @@ PREFIX = "opt/talkline"
 EXECUTABLE = "Talkline"
 HICOLOR_SIZES = (16, 22, 24, 32, 48, 64, 128, 256, 512)
 # Always needed by the app whatever the binaries say: sound through the system's PortAudio
-# setup, and a Secret Service is recommended (keys otherwise last one session).
+# setup; recommended: libpulse, loaded at run time for streams straight to a Pulse server
+# (else they go through PortAudio's ALSA plugin), and a Secret Service (keys otherwise last
+# one session).
 EXTRA_DEPENDS = ("libportaudio2",)
-RECOMMENDS = ("pulseaudio | pipewire-pulse", "gnome-keyring | kwalletmanager",
+RECOMMENDS = ("pulseaudio | pipewire-pulse", "libpulse0", "gnome-keyring | kwalletmanager",
               "libasound2-plugins")
 DESCRIPTION = """\
 Talk to realtime speech-to-speech AI models
