@@ -32,7 +32,7 @@ UNSET = 0xFFFFFFFF  # (uint32_t) -1: "the server's choice" in pa_buffer_attr
 SAMPLE_S16LE = 3
 
 CONTEXT_READY, CONTEXT_FAILED, CONTEXT_TERMINATED = 4, 5, 6
-STREAM_READY, STREAM_FAILED, STREAM_TERMINATED = 2, 3, 4
+STREAM_CREATING, STREAM_READY, STREAM_FAILED, STREAM_TERMINATED = 1, 2, 3, 4
 
 STREAM_INTERPOLATE_TIMING = 0x2
 STREAM_AUTO_TIMING_UPDATE = 0x8
@@ -70,6 +70,7 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "pa_threaded_mainloop_unlock": (None, [vp]),
     "pa_threaded_mainloop_wait": (None, [vp]),
     "pa_threaded_mainloop_signal": (None, [vp, ctypes.c_int]),
+    "pa_threaded_mainloop_in_thread": (ctypes.c_int, [vp]),
     "pa_context_new": (vp, [ctypes.POINTER(MainloopApi), ctypes.c_char_p]),
     "pa_context_rttime_new": (vp, [vp, ctypes.c_uint64, TIME_CB, vp]),
     "pa_context_rttime_restart": (None, [vp, vp, ctypes.c_uint64]),

@@ -66,8 +66,6 @@ class PulseConnection:
         self._on_state = STATE_CB(self._state_changed)  # kept: libpulse holds the pointer
         lib.pa_context_set_state_callback(self.context, self._on_state, None)
         self._started = False
-        self._timed_out = False
-        self._on_deadline = TIME_CB(self._deadline_passed)
         try:
             with self.locked():
                 if lib.pa_context_connect(self.context, None, NOAUTOSPAWN, None) < 0:
@@ -92,25 +90,27 @@ class PulseConnection:
         """With the lock held: wait for state callbacks until `settled()`, or 5 s (a timer
         wakes the wait then). False when the time ran out."""
         lib = self.lib
+        passed = False  # this wait's own: two threads may be opening streams at once
+
+        def deadline(_api: int | None, _event: int | None, _tv: int | None,
+                     _userdata: int | None) -> None:
+            nonlocal passed
+            passed = True
+            lib.pa_threaded_mainloop_signal(self.mainloop, 0)
+
+        on_deadline = TIME_CB(deadline)  # alive until the timer is freed below
         timer = lib.pa_context_rttime_new(
-            self.context, lib.pa_rtclock_now() + int(CONNECT_TIMEOUT_S * 1e6),
-            self._on_deadline, None,
+            self.context, lib.pa_rtclock_now() + int(CONNECT_TIMEOUT_S * 1e6), on_deadline, None
         )
-        self._timed_out = False
         try:
             while not settled():
-                if self._timed_out:
+                if passed:
                     return False
                 lib.pa_threaded_mainloop_wait(self.mainloop)
             return True
         finally:
             if timer:
                 self.api.contents.time_free(timer)
-
-    def _deadline_passed(self, _api: int | None, _event: int | None, _tv: int | None,
-                         _userdata: int | None) -> None:
-        self._timed_out = True
-        self.lib.pa_threaded_mainloop_signal(self.mainloop, 0)
 
     def _fail(self, why: str) -> None:
         raise DeviceOpenError("The sound server could not be reached.", details=why)
@@ -122,8 +122,9 @@ class PulseConnection:
         """Called first in every callback. ctypes makes a Python thread state for each call
         from a foreign thread and frees it after; one extra PyGILState_Ensure, never
         released, keeps the mainloop thread's (the thread is stopped before the interpreter
-        finalises, in `_shut_all`)."""
-        if not self._adopted:
+        finalises, in `_shut_all`). A stream's first state callback runs on the thread
+        that opens it: only the mainloop thread is adopted."""
+        if not self._adopted and self.lib.pa_threaded_mainloop_in_thread(self.mainloop):
             self._adopted = True
             ctypes.pythonapi.PyGILState_Ensure()
 
@@ -189,8 +190,10 @@ def describe() -> str:
     return f"libpulse {version}"
 
 
-def connection() -> PulseConnection:
-    """The live connection, made (again) when there is none or the server went away."""
+def connection(user: PulseStream) -> PulseConnection:
+    """The live connection, made (again) when there is none or the server went away, with
+    `user` counted among its streams at once (a dead connection is let go only when
+    nothing uses it)."""
     global _current
     lib = libpulse.library()
     if lib is None:
@@ -207,6 +210,7 @@ def connection() -> PulseConnection:
             old.shut()
         if _current is None:
             _current = PulseConnection(lib)
+        _current.streams.add(user)
         return _current
 
 
@@ -225,6 +229,22 @@ def _shut_all() -> None:
 Kind = Literal["input", "output"]
 _NO_STATE_CB = STATE_CB()  # NULL function pointers
 _NO_REQUEST_CB = REQUEST_CB()
+SIZE_ERROR = ctypes.c_size_t(-1).value  # what pa_stream_readable_size returns on failure
+
+
+def _abandoned(stream: int | None, _userdata: int | None) -> None:
+    """State changes of a stream given up on while the server was still making it."""
+    lib = libpulse.library()
+    assert lib is not None  # the stream came from it
+    state = lib.pa_stream_get_state(stream)
+    if state == libpulse.STREAM_READY:
+        lib.pa_stream_disconnect(stream)  # then TERMINATED, below
+    elif state in (libpulse.STREAM_FAILED, libpulse.STREAM_TERMINATED):
+        lib.pa_stream_set_state_callback(stream, _NO_STATE_CB, None)
+        lib.pa_stream_unref(stream)
+
+
+_ABANDONED_CB = STATE_CB(_abandoned)
 Callback = Callable[[Any, int, Any, Any], None]
 
 
@@ -261,7 +281,9 @@ class PulseStream:
         self._block_bytes = blocksize * BYTES
         self._timer: int | None = None
         self.underflows = 0  # the server ran out of sound to play (an audible gap)
-        self.conn = connection()
+        self.stream: int | None = None
+        self._opened = False
+        self.conn = connection(self)
         lib = self.conn.lib
         self._lib = lib
         spec = SampleSpec(libpulse.SAMPLE_S16LE, samplerate, 1)
@@ -285,11 +307,11 @@ class PulseStream:
         with self.conn.locked():
             self.stream = lib.pa_stream_new(self.conn.context, name.encode(), spec, None)
             if not self.stream:
+                self.conn.streams.discard(self)
                 raise DeviceOpenError(
                     "The sound server refused a new stream.",
                     details=libpulse.strerror(lib, lib.pa_context_errno(self.conn.context)),
                 )
-            self.conn.streams.add(self)
             lib.pa_stream_set_state_callback(self.stream, self._on_state, None)
             target = device.encode() if device else None
             if kind == "input":
@@ -306,6 +328,7 @@ class PulseStream:
                 self._refuse(None)
             if lib.pa_stream_get_state(self.stream) != libpulse.STREAM_READY:
                 self._refuse(lib.pa_context_errno(self.conn.context))
+            self._opened = True
             got = lib.pa_stream_get_buffer_attr(self.stream).contents
             queued = got.fragsize if kind == "input" else got.tlength
             self.latency = queued / BYTES / samplerate  # nominal, as PortAudio's
@@ -334,7 +357,8 @@ class PulseStream:
         lib = self._lib
         state = lib.pa_stream_get_state(self.stream)
         lib.pa_threaded_mainloop_signal(self.conn.mainloop, 0)
-        if state in (libpulse.STREAM_FAILED, libpulse.STREAM_TERMINATED) and not self._closed:
+        ended = state in (libpulse.STREAM_FAILED, libpulse.STREAM_TERMINATED)
+        if ended and self._opened and not self._closed:  # not a failed open: that raises
             self._finished()
 
     def _underflow(self, _stream: int | None, _userdata: int | None) -> None:
@@ -357,9 +381,12 @@ class PulseStream:
         lib = self._lib
         if self._closed or not self.stream:
             return
+        readable = lib.pa_stream_readable_size(self.stream)
+        if readable == SIZE_ERROR:
+            return  # the server ended the stream: its timer stops here
         if self._timer:
             lib.pa_context_rttime_restart(self.conn.context, self._timer, next_tick_us)
-        if lib.pa_stream_readable_size(self.stream) < self._block_bytes:
+        if readable < self._block_bytes:
             return
         latency = self._latency()  # the age of the oldest sample not yet read
         pieces = []
@@ -424,8 +451,14 @@ class PulseStream:
             lib.pa_stream_set_state_callback(self.stream, _NO_STATE_CB, None)
             lib.pa_stream_set_write_callback(self.stream, _NO_REQUEST_CB, None)
             lib.pa_stream_set_underflow_callback(self.stream, _NO_STATE_CB, None)
-            if lib.pa_stream_get_state(self.stream) == libpulse.STREAM_READY:
-                lib.pa_stream_disconnect(self.stream)
-            lib.pa_stream_unref(self.stream)
+            state = lib.pa_stream_get_state(self.stream)
+            if state == libpulse.STREAM_CREATING:
+                # Timed out while the server still makes it: it must not linger there
+                # once made (a sink input nobody feeds), so it is disconnected then.
+                lib.pa_stream_set_state_callback(self.stream, _ABANDONED_CB, None)
+            else:
+                if state == libpulse.STREAM_READY:
+                    lib.pa_stream_disconnect(self.stream)
+                lib.pa_stream_unref(self.stream)
             self.stream = None
         self.conn.streams.discard(self)
