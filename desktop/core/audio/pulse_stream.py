@@ -3,10 +3,12 @@
 Through PortAudio a Pulse device is three layers deep: PortAudio's ALSA host API, ALSA's
 pulse plugin, libpulse. Each stream then has two threads of its own (PortAudio's callback
 thread and the plugin's libpulse mainloop) handing every block to each other: a call's
-two streams woke threads ~1,350 times a second. Measured with empty callbacks (10 ms
-microphone, 5 ms speaker): 8.3 % of a core through PortAudio, 5.0 % here, where both
-streams share one mainloop thread and the device callbacks run on it directly (~530
-wake-ups a second). On a virtual machine every wake-up costs more than most of the work.
+two streams woke threads ~1,460 times a second. Here both streams share one mainloop
+thread and the device callbacks run on it directly (~520 wake-ups a second in a call); on
+a virtual machine every wake-up costs more than most of the work. Measured side by side
+with the PortAudio path in a call (benchmarks/audio_cpu_ab.py): 0.85 of its CPU, with the
+same round trip and the same CPU in the sound server (it is asked for the same device
+latency as the ALSA plugin asks).
 
 A `PulseStream` looks like the part of sounddevice's streams that `streams.py` uses:
 ``callback(data, frames, time_info, status)`` with an int16 ``(frames, channels)`` array,
@@ -295,10 +297,13 @@ class PulseStream:
             attr = BufferAttr(unset, unset, unset, unset, self._block_bytes)
             flags = timing | libpulse.STREAM_EARLY_REQUESTS
         else:
-            # Asked for a block whenever one has played out of two queued: two is also the
-            # least the server keeps (twice a request plus the device's own latency).
-            attr = BufferAttr(unset, 2 * self._block_bytes, unset, self._block_bytes, unset)
-            flags = timing | libpulse.STREAM_ADJUST_LATENCY
+            # Early requests, as the ALSA plugin: the server runs the device at one block's
+            # latency and asks for a block at a time, keeping three queued (its least for
+            # early requests: the device's block plus two). With "adjust latency" instead
+            # it ran the device at its least latency: the sound server's own CPU went from
+            # ~8 to ~14 % of a core and the round trip grew ~15 ms (measured).
+            attr = BufferAttr(unset, 3 * self._block_bytes, unset, self._block_bytes, unset)
+            flags = timing | libpulse.STREAM_EARLY_REQUESTS
 
         self._on_state = STATE_CB(self._state_changed)  # kept: libpulse holds the pointers
         self._on_underflow = STATE_CB(self._underflow)

@@ -29,12 +29,6 @@ Latency = str | float
 # by ~10 ms each (round trip 85 → 99 ms, measured).
 BLOCKSIZE = 240  # the speaker
 CAPTURE_BLOCKSIZE = 480  # the microphone
-# Straight on a Pulse server (`pulse_stream.py`) the speaker asks for 10 ms at a time, and
-# the microphone is read when it does: one wake-up for both directions every 10 ms. The
-# server then keeps 20 ms queued (twice a request, its rule). Measured side by side with
-# PortAudio's path: 0.81 of its CPU, against 0.93 with 5 ms requests, for a round trip
-# about 7 ms longer (92.5-95 ms against 85-88).
-PULSE_SPEAKER_BLOCKSIZE = 480
 
 
 @dataclass
@@ -127,8 +121,6 @@ def _open_pulse(
     """Straight on the Pulse server (`pulse_stream.py`): it converts rate and channels for
     any device, so 48 kHz mono always opens unless the device is gone."""
     rate = samplerate or RATE
-    if kind == "output":
-        blocksize = max(blocksize, PULSE_SPEAKER_BLOCKSIZE)
     try:
         stream = pulse_stream.PulseStream(
             kind,
