@@ -15,9 +15,10 @@ none). With `--runs N` each run is printed and then the medians. CPU is also sho
 thread: "native (threaded-ml)" is libpulse's mainloop thread, where the device callbacks
 and the canceller run (through PortAudio, when libpulse does not load: "native (python)",
 its callback threads, each beside a libpulse thread of the ALSA plugin), MainThread the
-event loop (RTP, SRTP, Opus both ways); the harness's pacat feeder is left out. So are wake-ups a second per thread: on a virtual
-machine a thread that has just woken runs its work 2-4 times slower than warm, so how often
-threads wake matters as much as what they do. To compare with an earlier commit, use
+event loop (RTP, SRTP, Opus both ways); the harness's pacat feeder is left out. So are
+wake-ups a second per thread: on a virtual machine a thread that has just woken runs its
+work 2-4 times slower than warm, so how often threads wake matters as much as what they
+do. To compare with an earlier commit, use
 audio_cpu_ab.py (side by side: this machine's load varies by minutes).
 """
 
