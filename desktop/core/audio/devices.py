@@ -103,7 +103,7 @@ def resolve(kind: Kind, name: str) -> DeviceRoute | None:
         if not devices:
             raise _no_device(kind)
         if name == SYSTEM_DEFAULT:
-            first = next((d for d in devices if d.is_default), devices[0])
+            first = _system_default(devices)
             return DeviceRoute(
                 SYSTEM_DEFAULT, first.label, index, first.channels, 48000.0, pulse=""
             )
@@ -119,7 +119,7 @@ def resolve(kind: Kind, name: str) -> DeviceRoute | None:
     if not devices:
         raise _no_device(kind)
     if name == SYSTEM_DEFAULT:
-        first = next((d for d in devices if d.is_default), devices[0])
+        first = _system_default(devices)
         return DeviceRoute(
             SYSTEM_DEFAULT, first.label, None, first.channels, first.default_samplerate
         )
@@ -127,6 +127,11 @@ def resolve(kind: Kind, name: str) -> DeviceRoute | None:
         if d.name == name:
             return DeviceRoute(d.name, d.label, index, d.channels, d.default_samplerate)
     return None
+
+
+def _system_default(devices: list[DeviceInfo]) -> DeviceInfo:
+    """The device "System default" stands for now: the one marked default, else the first."""
+    return next((d for d in devices if d.is_default), devices[0])
 
 
 def describe(kind: Kind) -> str:

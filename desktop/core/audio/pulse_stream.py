@@ -269,8 +269,6 @@ class PulseStream:
         blocksize: int,
         name: str,
     ) -> None:
-        self.kind = kind
-        self.samplerate = samplerate
         self.channels = 1  # the server mixes up or down to the device
         self._callback = callback
         self._finished = finished
